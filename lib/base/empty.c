@@ -1,0 +1,2 @@
+/* Placeholder so a part with no sources yet still forms a library. */
+typedef int odradek_empty_unit;
