@@ -227,7 +227,7 @@ int cfg_set(cfg_t *c, const char *name, const char *value, const char *file,
             int line)
 {
     const struct cfg_key *k = cfg_find(c, name);
-    struct cfg_origin    *o;
+    struct cfg_origin    *o, old;
     char                  why[512];
 
     if (k == NULL) {
@@ -242,11 +242,13 @@ int cfg_set(cfg_t *c, const char *name, const char *value, const char *file,
         return ERR_NOTFOUND;
     }
     o = &c->origin[cfg_index(c, k)];
+    old = *o;
     o->file = file;
     o->line = line;
     o->set = true;
     if (cfg_apply(c, k, value, why, sizeof why) < 0) {
-        cfg_error(c, name, "%s", why);
+        cfg_error(c, name, "%s", why); /* names the rejected line */
+        *o = old;                       /* the value in force is the old one */
         return ERR_CONFIG;
     }
     return 0;

@@ -22,10 +22,15 @@
  * later slots wait until it is filled.  conn_send_first puts a message
  * ahead of all unfilled slots (ZooKeeper watch events).
  *
- * Lifetime: a conn is freed only after conn_close() and after ops->on_close
- * has run; pending slots are released then (their file-range release
- * callbacks run).  conn_close() is idempotent and safe from any callback,
- * including on_frame.  A conn must not be used after on_close returns.
+ * Lifetime: a conn is freed once it is closed (conn_close, peer gone, or
+ * an error; ops->on_close runs exactly once, at that moment), its libuv
+ * handles are released, every reserved slot has been filled, and every
+ * conn_ref has been dropped.  So an owner that reserved a slot (a fetch
+ * waiting for data, a write waiting for fsync) may always fill it later,
+ * even after the peer went away: the message is then just dropped.  Code
+ * holding a conn pointer across callbacks without a slot takes a conn_ref.
+ * conn_close() is idempotent and safe from any callback, including
+ * on_frame.
  *
  * Backpressure: when queued output exceeds out_high_water bytes, or more
  * than max_inflight slots are unfilled, reading stops until it drops back
@@ -122,6 +127,11 @@ struct conn_listener {
     unsigned               max_conns; /* 0 = unlimited */
     unsigned               closing : 1;
     conn_t                *conns;  /* list of live connections */
+    conn_t                *dirty;  /* connections with output to flush */
+    uv_prepare_t           prepare; /* flushes output before polling */
+    uv_check_t             check;   /* flushes output after I/O callbacks */
+    int                    handles; /* libuv handles still open */
+    int                    spare_fd; /* reserve fd for EMFILE */
     void (*on_closed)(conn_listener_t *l); /* after conn_listener_close */
 };
 
@@ -136,21 +146,25 @@ struct conn {
     char             peer_ip[48];
     uint16_t         peer_port;
     buf_t            in;         /* received, not yet consumed */
-    conn_msg_t      *out_head, *out_tail; /* filled messages, FIFO */
-    conn_slot_t     *slots;      /* reserved slots (unfilled+filled), FIFO */
+    conn_slot_t     *slots;      /* response slots in order (filled or not) */
     conn_slot_t     *slots_tail;
     size_t           out_bytes;  /* bytes queued, not yet written */
-    unsigned         inflight;   /* unfilled slots */
-    int              close_why;
+    unsigned         inflight;   /* reserved, unfilled slots */
+    unsigned         refs;       /* conn_ref + unfilled slots */
     int              handles;    /* libuv handles still open */
     unsigned         closing : 1;
     unsigned         close_after_flush : 1;
-    unsigned         reading : 1;
-    unsigned         writing : 1;
+    unsigned         paused_user : 1;
+    unsigned         paused_bp : 1;  /* backpressure */
+    unsigned         want_write : 1; /* a write hit EAGAIN */
+    unsigned         polling;        /* uv_poll events currently armed */
     unsigned         sniffed : 1;
     unsigned         raw : 1;
-    unsigned         in_callback : 1;
-    conn_t          *next, *prev; /* listener's list */
+    unsigned         in_input : 1;   /* inside input processing */
+    unsigned         dirty : 1;      /* on the listener's flush list */
+    unsigned         freed_handles : 1;
+    conn_t          *next, *prev;    /* listener's list of conns */
+    conn_t          *dirty_next;     /* listener's flush list */
     uint64_t         bytes_in, bytes_out;
 };
 
@@ -186,6 +200,12 @@ void conn_close(conn_t *c, int why);
 /* Close once every filled response has been written (e.g. after an
  * error reply, or a four-letter word).  Stops reading at once. */
 void conn_close_after_flush(conn_t *c);
+
+bool conn_is_closing(const conn_t *c);
+/* Keep c's memory valid across callbacks; every conn_ref needs one
+ * conn_unref. */
+void conn_ref(conn_t *c);
+void conn_unref(conn_t *c);
 
 /* Pause or resume reading input (e.g. while a session is being set up). */
 void conn_pause(conn_t *c);
