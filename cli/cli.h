@@ -1,0 +1,23 @@
+/* cli: the odradek command's subcommand table entry type, shared by
+ * cli/main.c (the table and dispatch) and each cli_<sub>.c. */
+#ifndef ODRADEK_CLI_H
+#define ODRADEK_CLI_H
+
+#include <stdio.h>
+
+/* argv[0] is the subcommand's name.  Returns the process exit code. */
+typedef int cli_main_fn(int argc, char **argv);
+typedef void cli_usage_fn(FILE *f);
+
+struct cli_cmd {
+    const char   *name;
+    const char   *summary;
+    cli_main_fn  *run;
+    cli_usage_fn *usage;
+};
+
+/* cli_ctl.c: odradek ctl (the supervisor's control socket) */
+int  cli_ctl_main(int argc, char **argv);
+void cli_ctl_usage(FILE *f);
+
+#endif
