@@ -245,12 +245,12 @@ static void dump(const char *name, buf_t *txt)
         assert_true(rd_ok(&r));
         assert_true(len >= 49 && (size_t)len <= rd_left(&r));
         assert_int_equal(crc32c(0, start + 21, (size_t)len - 9),
-                         (uint32_t)(start[17] << 24 | start[18] << 16 |
-                                    start[19] << 8 | start[20]));
+                         ((uint32_t)start[17] << 24 | (uint32_t)start[18] << 16 |
+                          (uint32_t)start[19] << 8 | start[20]));
         codec = start[22] & 7;
         br = rd_init(start + 61, (size_t)len + 12 - 61);
-        n = (int32_t)((uint32_t)start[57] << 24 | start[58] << 16 |
-                      start[59] << 8 | start[60]);
+        n = (int32_t)((uint32_t)start[57] << 24 | (uint32_t)start[58] << 16 |
+                      (uint32_t)start[59] << 8 | start[60]);
         if (codec != 0) {
             buf_printf(txt, "[compressed %d x%d]", codec, n);
             rd_skip(&r, (size_t)len);
