@@ -839,7 +839,9 @@ static int sv_load_section(struct sv_load *l, const char *section, int line)
     if (strcmp(section, "supervisor") == 0)
         return 0;
     if (strncmp(section, "program:", 8) != 0)
-        return sv_load_fail(l, line, section, "unknown section");
+        return sv_load_fail(l, line, section[0] ? section : "(no section)",
+                            "unknown section (or a key before any section, "
+                            "or a broken [header] above)");
     if (!sv_valid_name(section + 8))
         return sv_load_fail(l, line, section,
                             "program name must be 1-31 of [A-Za-z0-9_.-]");
