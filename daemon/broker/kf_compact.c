@@ -466,6 +466,7 @@ struct rec {
     size_t         raw_len;
     int64_t        offset;
     slice_t        key;
+    slice_t        value;
     bool           tombstone;
 };
 
@@ -498,6 +499,7 @@ static int each_record(const buf_t *b, const uint8_t *p, size_t n,
         value = rd_vbytes(&br);
         if (!rd_ok(&br))
             return ERR_CORRUPT;
+        rec.value = value;
         rec.tombstone = value.n < 0;
         rec.raw = start;
         rec.raw_len = (size_t)(r.p - start);
@@ -991,5 +993,44 @@ int kf_compact_run(const char *dir, const struct kf_compact_cfg *cfg,
     }
     kf_compact_map_free(map);
     segs_free(segs, n);
+    return rc;
+}
+
+/* ---- one batch, for readers of compacted topics --------------------------- */
+
+struct each_ctx {
+    int (*fn)(void *arg, int64_t offset, slice_t key, slice_t value);
+    void *arg;
+};
+
+static int each_adapter(void *arg, const struct rec *r)
+{
+    struct each_ctx *e = arg;
+
+    return e->fn(e->arg, r->offset, r->key, r->value);
+}
+
+int kf_compact_batch_each(const uint8_t *p, size_t n, size_t max_bytes,
+                          int (*fn)(void *arg, int64_t offset, slice_t key,
+                                    slice_t value),
+                          void *arg)
+{
+    buf_t           b = { (uint8_t *)(uintptr_t)p, n, n }, tmp = BUF_INIT;
+    struct each_ctx e = { fn, arg };
+    const uint8_t  *recs;
+    size_t          nrecs;
+    int             rc;
+
+    if (n < HDR_LEN || p[OFF_MAGIC] != 2 ||
+        (size_t)be32(p + 8) + LOG_OVERHEAD != n)
+        return ERR_CORRUPT;
+    if (crc32c(0, p + OFF_ATTR, n - OFF_ATTR) != (uint32_t)be32(p + OFF_CRC))
+        return ERR_CORRUPT;
+    if (p[OFF_ATTR + 1] & ATTR_CONTROL)
+        return 0;
+    rc = batch_records(&b, &tmp, max_bytes, &recs, &nrecs);
+    if (rc == 0)
+        rc = each_record(&b, recs, nrecs, each_adapter, &e);
+    buf_free(&tmp);
     return rc;
 }

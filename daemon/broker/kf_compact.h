@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rd.h"
+
 struct kf_compact_cfg {
     size_t  map_bytes;           /* log.cleaner.dedupe.buffer.size share */
     double  load_factor;         /* log.cleaner.io.buffer.load.factor, 0.9 */
@@ -92,5 +94,16 @@ int64_t           kf_compact_map_get(const kf_compact_map_t *m,
                                      const uint8_t *key, size_t n);
 size_t            kf_compact_map_size(const kf_compact_map_t *m);
 size_t            kf_compact_map_limit(const kf_compact_map_t *m);
+
+/* Calls fn(arg, offset, key, value) for each record of one whole v2 batch
+ * p[0..n) (length, magic and CRC checked; compressed batches are
+ * decompressed up to max_bytes; control batches are skipped).  key/value
+ * borrow from p or a temporary buffer: valid only during fn; n == -1 is
+ * null (a value of null is a tombstone).  fn returns < 0 to stop with that
+ * value.  Returns 0, ERR_CORRUPT, ERR_TOO_BIG or fn's value. */
+int kf_compact_batch_each(const uint8_t *p, size_t n, size_t max_bytes,
+                          int (*fn)(void *arg, int64_t offset, slice_t key,
+                                    slice_t value),
+                          void *arg);
 
 #endif
