@@ -837,6 +837,7 @@ static int32_t ex_multi(zk_tree_t *t, const struct zk_txn *tx,
         if (err)
             failed = i;
     }
+    t->multi_failed = failed >= 0;
     if (failed >= 0) {
         for (i = failed - 1; i >= 0; i--)
             undo_apply(t, &u[i]);

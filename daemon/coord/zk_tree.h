@@ -83,6 +83,7 @@ typedef struct zk_tree {
     int64_t           zxid;      /* last applied */
     struct zk_event  *ev;        /* events of the current request */
     uint32_t          nev, capev;
+    bool              multi_failed; /* the last multi was rolled back */
     bool              extended_types; /* createTTL allowed */
     int32_t           max_data;  /* jute.maxbuffer for data (0: none) */
 } zk_tree_t;

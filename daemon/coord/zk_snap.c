@@ -1,0 +1,379 @@
+/* zk_snap: snapshot files (see zk_snap.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "crc32c.h"
+#include "err.h"
+#include "rd.h"
+#include "xalloc.h"
+#include "zk_log.h"
+#include "zk_snap.h"
+
+#define SNAP_MAGIC   0x4f445a53u /* "ODZS" */
+#define SNAP_END     0x4f445a45u /* "ODZE" */
+#define SNAP_VERSION 1
+
+struct ser {
+    buf_t *out;
+};
+
+static void put_node(const struct zk_node *n, void *arg)
+{
+    buf_t  *b = ((struct ser *)arg)->out;
+    int32_t i;
+
+    buf_put_u32(b, n->plen);
+    buf_put(b, n->path, n->plen);
+    zk_jute_put_buffer(b, n->data, n->dlen);
+    buf_put_i32(b, n->acl ? n->acl->n : 0);
+    for (i = 0; n->acl && i < n->acl->n; i++) {
+        buf_put_i32(b, n->acl->v[i].perms);
+        zk_jute_put_string(b, n->acl->v[i].scheme);
+        zk_jute_put_string(b, n->acl->v[i].id);
+    }
+    buf_put_i64(b, n->czxid);
+    buf_put_i64(b, n->mzxid);
+    buf_put_i64(b, n->ctime);
+    buf_put_i64(b, n->mtime);
+    buf_put_i64(b, n->pzxid);
+    buf_put_i32(b, n->version);
+    buf_put_i32(b, n->cversion);
+    buf_put_i32(b, n->aversion);
+    buf_put_i64(b, n->owner);
+    buf_put_i64(b, n->ttl);
+    buf_put_u8(b, n->kind);
+}
+
+void zk_snap_serialize(const zk_tree_t *t, buf_t *out)
+{
+    struct ser s = { out };
+    size_t     start = out->len;
+    uint32_t   i;
+
+    buf_reserve(out, (size_t)t->data_bytes + (size_t)t->nnodes * 96 + 4096);
+    buf_put_u32(out, SNAP_MAGIC);
+    buf_put_u32(out, SNAP_VERSION);
+    buf_put_i64(out, t->zxid);
+    buf_put_u32(out, t->nsess);
+    for (i = 0; i <= t->stabmask; i++) {
+        const struct zk_tsess *x;
+
+        for (x = t->stab[i]; x; x = x->hnext) {
+            buf_put_i64(out, x->id);
+            buf_put_i32(out, x->timeout);
+            buf_put(out, x->passwd, ZK_PASSWD_LEN);
+        }
+    }
+    zk_tree_walk(t, put_node, &s);
+    buf_put_u32(out, 0); /* end of nodes */
+    buf_put_u32(out, crc32c(0, out->data + start, out->len - start));
+    buf_put_u32(out, SNAP_END);
+}
+
+int zk_snap_parse(zk_tree_t *t, const uint8_t *p, size_t n, int64_t *zxid)
+{
+    rd_t     r;
+    uint32_t i, ns, crc;
+    arena_t  a = { 0 };
+    int      rc = 0;
+
+    if (n < 28)
+        return ERR_CORRUPT;
+    r = rd_init(p + n - 8, 8);
+    crc = rd_u32(&r);
+    if (rd_u32(&r) != SNAP_END || crc32c(0, p, n - 8) != crc)
+        return ERR_CORRUPT;
+    r = rd_init(p, n - 8);
+    if (rd_u32(&r) != SNAP_MAGIC || rd_u32(&r) != SNAP_VERSION)
+        return ERR_CORRUPT;
+    *zxid = rd_i64(&r);
+    ns = rd_u32(&r);
+    for (i = 0; i < ns && rd_ok(&r); i++) {
+        int64_t        id = rd_i64(&r);
+        int32_t        to = rd_i32(&r);
+        const uint8_t *pw = rd_raw(&r, ZK_PASSWD_LEN);
+
+        if (pw)
+            zk_tree_restore_session(t, id, to, pw);
+    }
+    for (;;) {
+        uint32_t        plen = rd_u32(&r);
+        const char     *path;
+        slice_t         data;
+        int32_t         nacl, k;
+        struct zk_acl  *acl;
+        struct zk_node  f;
+
+        if (!rd_ok(&r) || plen == 0)
+            break;
+        path = (const char *)rd_raw(&r, plen);
+        data = rd_bytes(&r, false);
+        nacl = rd_count(&r, false, 12);
+        acl = arena_calloc(&a, (size_t)(nacl > 0 ? nacl : 1), sizeof *acl);
+        for (k = 0; k < nacl; k++) {
+            acl[k].perms = rd_i32(&r);
+            acl[k].scheme = rd_bytes(&r, false);
+            acl[k].id = rd_bytes(&r, false);
+        }
+        memset(&f, 0, sizeof f);
+        f.czxid = rd_i64(&r);
+        f.mzxid = rd_i64(&r);
+        f.ctime = rd_i64(&r);
+        f.mtime = rd_i64(&r);
+        f.pzxid = rd_i64(&r);
+        f.version = rd_i32(&r);
+        f.cversion = rd_i32(&r);
+        f.aversion = rd_i32(&r);
+        f.owner = rd_i64(&r);
+        f.ttl = rd_i64(&r);
+        f.kind = rd_u8(&r);
+        if (!rd_ok(&r) || f.kind > ZK_NODE_TTL) {
+            rc = ERR_CORRUPT;
+            break;
+        }
+        rc = zk_tree_restore_node(t, path, plen, data.p, data.n, acl,
+                                  nacl > 0 ? nacl : 0, &f);
+        if (rc < 0)
+            break;
+        arena_reset(&a);
+    }
+    arena_free(&a);
+    if (rc == 0 && !rd_ok(&r))
+        rc = ERR_CORRUPT;
+    if (rc == 0)
+        t->zxid = *zxid;
+    return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int zk_snap_write(const char *dir, int64_t zxid, const buf_t *b)
+{
+    char path[4096], tmp[4200];
+    int  fd, rc, dfd;
+
+    snprintf(path, sizeof path, "%s/snapshot.%016" PRIx64, dir, (uint64_t)zxid);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    rc = write_all(fd, b->data, b->len);
+    if (rc == 0 && fdatasync(fd) < 0)
+        rc = -errno;
+    close(fd);
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+struct snapfile {
+    int64_t zxid;
+    char    name[64];
+};
+
+static int cmp_desc(const void *a, const void *b)
+{
+    const struct snapfile *x = a, *y = b;
+
+    return x->zxid > y->zxid ? -1 : x->zxid < y->zxid;
+}
+
+static int list_snaps(const char *dir, struct snapfile **out, int *n)
+{
+    DIR           *d = opendir(dir);
+    struct dirent *e;
+    int            cap = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -errno;
+    while ((e = readdir(d)) != NULL) {
+        char    *end;
+        uint64_t v;
+
+        if (strncmp(e->d_name, "snapshot.", 9) != 0 || strlen(e->d_name) != 25)
+            continue;
+        v = strtoull(e->d_name + 9, &end, 16);
+        if (*end)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = xrealloc(*out, (size_t)cap * sizeof **out);
+        }
+        (*out)[*n].zxid = (int64_t)v;
+        snprintf((*out)[*n].name, sizeof (*out)[0].name, "%s", e->d_name);
+        (*n)++;
+    }
+    closedir(d);
+    if (*n)
+        qsort(*out, (size_t)*n, sizeof **out, cmp_desc);
+    return 0;
+}
+
+int zk_snap_load(const char *dir, zk_tree_t *t, int64_t *zxid, int *skipped)
+{
+    struct snapfile *s;
+    int              n, i, rc;
+    buf_t            b = BUF_INIT;
+
+    *zxid = 0;
+    *skipped = 0;
+    rc = list_snaps(dir, &s, &n);
+    if (rc < 0)
+        return rc;
+    for (i = 0; i < n; i++) {
+        char        path[4096];
+        int         fd;
+        struct stat st;
+
+        snprintf(path, sizeof path, "%s/%s", dir, s[i].name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            if (fd >= 0)
+                close(fd);
+            (*skipped)++;
+            continue;
+        }
+        buf_reset(&b);
+        buf_reserve(&b, (size_t)st.st_size);
+        while (b.len < (size_t)st.st_size) {
+            ssize_t r = read(fd, b.data + b.len, (size_t)st.st_size - b.len);
+
+            if (r <= 0) {
+                if (r < 0 && errno == EINTR)
+                    continue;
+                break;
+            }
+            b.len += (size_t)r;
+        }
+        close(fd);
+        rc = zk_snap_parse(t, b.data, b.len, zxid);
+        if (rc == 0) {
+            buf_free(&b);
+            free(s);
+            return 1;
+        }
+        (*skipped)++;
+        zk_tree_free(t);
+        zk_tree_init(t);
+        *zxid = 0;
+    }
+    buf_free(&b);
+    free(s);
+    return 0;
+}
+
+int64_t zk_snap_purge(const char *dir, int retain)
+{
+    struct snapfile *s;
+    int              n, i;
+    int64_t          oldest = 0;
+
+    if (list_snaps(dir, &s, &n) < 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (i < retain) {
+            oldest = s[i].zxid;
+        } else {
+            char path[4096];
+
+            snprintf(path, sizeof path, "%s/%s", dir, s[i].name);
+            unlink(path);
+        }
+    }
+    free(s);
+    return n >= retain ? oldest : 0;
+}
+
+struct snap_job {
+    uv_work_t work;
+    char     *dir, *log_dir;
+    int64_t   zxid;
+    buf_t     b;
+    int       retain;
+    int       err;
+    void    (*done)(int err, int64_t zxid, void *arg);
+    void     *arg;
+};
+
+static void job_work(uv_work_t *w)
+{
+    struct snap_job *j = w->data;
+
+    j->err = zk_snap_write(j->dir, j->zxid, &j->b);
+    buf_free(&j->b);
+    if (j->err == 0 && j->retain > 0) {
+        int64_t oldest = zk_snap_purge(j->dir, j->retain);
+
+        if (oldest > 0)
+            zk_log_purge(j->log_dir, oldest);
+    }
+}
+
+static void job_after(uv_work_t *w, int status)
+{
+    struct snap_job *j = w->data;
+
+    j->done(status < 0 ? status : j->err, j->zxid, j->arg);
+    free(j->dir);
+    free(j->log_dir);
+    free(j);
+}
+
+int zk_snap_write_async(uv_loop_t *loop, const char *dir, const char *log_dir,
+                        int64_t zxid, buf_t *b,
+                        int retain_for_purge,
+                        void (*done)(int err, int64_t zxid, void *arg), void *arg)
+{
+    struct snap_job *j = xcalloc(1, sizeof *j);
+    int              rc;
+
+    j->dir = xstrdup(dir);
+    j->log_dir = xstrdup(log_dir);
+    j->zxid = zxid;
+    buf_move(&j->b, b);
+    j->retain = retain_for_purge;
+    j->done = done;
+    j->arg = arg;
+    j->work.data = j;
+    rc = uv_queue_work(loop, &j->work, job_work, job_after);
+    if (rc < 0) {
+        buf_free(&j->b);
+        free(j->dir);
+        free(j->log_dir);
+        free(j);
+    }
+    return rc;
+}

@@ -1,0 +1,48 @@
+/* zk_snap: snapshots of the whole state (sessions + znodes) and loading
+ * the newest valid one at recovery.
+ *
+ * Owns: the file format <dataDir>/snapshot.<16 hex digits: last zxid>
+ * ("ODZS", version, zxid, sessions, nodes in pre-order, crc32c trailer),
+ * writing it off the event loop (temp file, fdatasync, rename, directory
+ * fsync: a crash leaves either the old set or the new file, never half a
+ * snapshot under the real name), loading, and retention.
+ * Does not own: when to snapshot (zk_server), the log (zk_log).
+ *
+ * The state is serialised into memory on the loop (a copy of the tree:
+ * one memcpy-speed pass, ~10 ms per 100k znodes) so that writes may go on
+ * while the file is written; replaying the logs after the snapshot's
+ * zxid then reproduces the later state. */
+#ifndef ODRADEK_ZK_SNAP_H
+#define ODRADEK_ZK_SNAP_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "zk_tree.h"
+
+/* Appends the serialised state of t (at t->zxid) to out. */
+void zk_snap_serialize(const zk_tree_t *t, buf_t *out);
+/* Restores a serialised state into t, which must be freshly initialised.
+ * Returns 0 or ERR_CORRUPT (t is then unusable: free and re-init). */
+int  zk_snap_parse(zk_tree_t *t, const uint8_t *p, size_t n, int64_t *zxid);
+
+/* Blocking: writes b as the snapshot for zxid into dir.  0 or < 0. */
+int  zk_snap_write(const char *dir, int64_t zxid, const buf_t *b);
+/* Blocking: loads the newest snapshot that verifies (corrupt ones are
+ * skipped and logged by the caller via *skipped).  Returns 1 loaded, 0
+ * none found, < 0 I/O error.  *zxid = the snapshot's zxid (0 if none). */
+int  zk_snap_load(const char *dir, zk_tree_t *t, int64_t *zxid, int *skipped);
+/* Blocking: keeps the newest retain snapshots, deletes older ones; returns
+ * the zxid of the oldest kept (logs up to it may go), or 0 if none. */
+int64_t zk_snap_purge(const char *dir, int retain);
+
+/* Asynchronous write on the threadpool: takes the bytes of *b; then, if
+ * retain_for_purge > 0, purges old snapshots and the logs (in log_dir)
+ * they no longer need.  done(err, zxid, arg) runs on the loop.  Returns 0 or < 0 (done will not run). */
+int  zk_snap_write_async(uv_loop_t *loop, const char *dir, const char *log_dir,
+                         int64_t zxid, buf_t *b, int retain_for_purge,
+                         void (*done)(int err, int64_t zxid, void *arg),
+                         void *arg);
+
+#endif
