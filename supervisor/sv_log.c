@@ -144,6 +144,11 @@ void sv_log_write(struct sv_log *l, const uint8_t *p, size_t n)
     }
     if (l->path == NULL)
         return;
+    /* rotate before a write that would cross maxbytes: files stay within
+     * it unless one read alone is larger */
+    if (l->fd >= 0 && l->maxbytes > 0 && l->size > 0 &&
+        l->size + (int64_t)n > l->maxbytes)
+        sv_log_rotate(l);
     if (l->fd < 0 && sv_log_open_file(l) < 0) {
         l->dropped += n;
         return;
@@ -162,8 +167,6 @@ void sv_log_write(struct sv_log *l, const uint8_t *p, size_t n)
         n -= (size_t)w;
         l->size += w;
     }
-    if (l->maxbytes > 0 && l->size >= l->maxbytes)
-        sv_log_rotate(l);
 }
 
 void sv_log_flush(struct sv_log *l)
