@@ -92,7 +92,7 @@ typedef void zk_client_cb(zk_client_t *c, const struct zk_result *res,
                           void *arg);
 
 /* One op of a multi.  Strings are copied when zk_client_multi is called. */
-struct zk_op {
+struct zk_client_op {
     int32_t     type;    /* ZK_OP_CREATE, ZK_OP_DELETE, ZK_OP_SET_DATA,
                             ZK_OP_CHECK */
     const char *path;
@@ -138,7 +138,7 @@ int zk_client_exists(zk_client_t *c, const char *path, bool watch,
 int zk_client_children(zk_client_t *c, const char *path, bool watch,
                        zk_client_cb *cb, void *arg);
 /* multi: all or nothing; see struct zk_result. */
-int zk_client_multi(zk_client_t *c, const struct zk_op *ops, int32_t nops,
+int zk_client_multi(zk_client_t *c, const struct zk_client_op *ops, int32_t nops,
                     zk_client_cb *cb, void *arg);
 /* sync: the server has caught up with the leader (a no-op standalone). */
 int zk_client_sync(zk_client_t *c, const char *path, zk_client_cb *cb,
