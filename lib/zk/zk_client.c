@@ -292,7 +292,15 @@ static void deliver(zk_client_t *c, struct creq *r, int64_t zxid, int32_t err,
             res.stat = &st;
             break;
         }
+        case ZK_OP_GET_ACL:
+            res.nacl = zk_jute_get_acls(rd, &a, (struct zk_acl **)&res.acl);
+            if (res.nacl < 0)
+                res.nacl = 0;
+            zk_jute_get_stat(rd, &st);
+            res.stat = &st;
+            break;
         case ZK_OP_EXISTS:
+        case ZK_OP_SET_ACL:
         case ZK_OP_SET_DATA:
             zk_jute_get_stat(rd, &st);
             res.stat = &st;
@@ -999,6 +1007,39 @@ int zk_client_delete(zk_client_t *c, const char *path, int32_t version, zk_clien
     q = enqueue(c, ZK_OP_DELETE, cb, arg);
     zk_jute_put_string(&q->body, fp);
     buf_put_i32(&q->body, version);
+    free(fp);
+    return submit(c, q);
+}
+
+int zk_client_get_acl(zk_client_t *c, const char *path, zk_client_cb *cb, void *arg)
+{
+    struct creq *q;
+    char        *fp;
+    int          rc = check_open(c, path);
+
+    if (rc < 0)
+        return rc;
+    fp = full_path(c, path);
+    q = enqueue(c, ZK_OP_GET_ACL, cb, arg);
+    zk_jute_put_string(&q->body, fp);
+    free(fp);
+    return submit(c, q);
+}
+
+int zk_client_set_acl(zk_client_t *c, const char *path, const struct zk_acl *acl,
+                      int32_t nacl, int32_t aversion, zk_client_cb *cb, void *arg)
+{
+    struct creq *q;
+    char        *fp;
+    int          rc = check_open(c, path);
+
+    if (rc < 0)
+        return rc;
+    fp = full_path(c, path);
+    q = enqueue(c, ZK_OP_SET_ACL, cb, arg);
+    zk_jute_put_string(&q->body, fp);
+    zk_jute_put_acls(&q->body, acl, nacl);
+    buf_put_i32(&q->body, aversion);
     free(fp);
     return submit(c, q);
 }

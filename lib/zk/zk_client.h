@@ -79,6 +79,9 @@ struct zk_result {
      * stat for setData.  res->err is the first failing op's error. */
     const struct zk_multi_result *ops;
     int32_t         nops;
+    /* getACL: the list (and stat). */
+    const struct zk_acl *acl;
+    int32_t         nacl;
 };
 
 struct zk_multi_result {
@@ -143,6 +146,11 @@ int zk_client_multi(zk_client_t *c, const struct zk_client_op *ops, int32_t nops
 /* sync: the server has caught up with the leader (a no-op standalone). */
 int zk_client_sync(zk_client_t *c, const char *path, zk_client_cb *cb,
                    void *arg);
+/* getACL: res->acl/nacl and res->stat. */
+int zk_client_get_acl(zk_client_t *c, const char *path, zk_client_cb *cb, void *arg);
+/* setACL with the expected aversion (-1 = any): res->stat. */
+int zk_client_set_acl(zk_client_t *c, const char *path, const struct zk_acl *acl,
+                      int32_t nacl, int32_t aversion, zk_client_cb *cb, void *arg);
 /* addauth digest "user:password": res->err 0 or ZK_EAUTHFAILED. */
 int zk_client_add_auth(zk_client_t *c, const char *scheme, const char *auth,
                        zk_client_cb *cb, void *arg);

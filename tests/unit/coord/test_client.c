@@ -64,6 +64,8 @@ static void cb(zk_client_t *c, const struct zk_result *r, void *arg)
     g->r = *r;
     if (r->path)
         snprintf(g->path, sizeof g->path, "%s", r->path);
+    if (r->acl && r->nacl > 0)
+        assert_int_equal(r->acl[0].perms, ZK_PERM_ALL);
     if (r->data && r->dlen >= 0 && r->dlen < 255) {
         memcpy(g->data, r->data, (size_t)r->dlen);
         g->data[r->dlen] = 0;
@@ -250,6 +252,27 @@ static void test_ops(void **state)
     assert_int_equal(g.op_errs[0], ZK_EBADVERSION);
     assert_int_equal(g.op_errs[1], ZK_ERUNTIMEINCONSISTENCY);
 
+    /* ACLs: read back, then set (aversion 0 -> 1) */
+    {
+        struct zk_acl acl[1] = { { ZK_PERM_READ | ZK_PERM_ADMIN,
+                                   { (const uint8_t *)"world", 5 },
+                                   { (const uint8_t *)"anyone", 6 } } };
+
+        memset(&g, 0, sizeof g);
+        zk_client_get_acl(c, "/a", cb, &g);
+        wait_got(&g);
+        assert_int_equal(g.r.err, 0);
+        assert_int_equal(g.st.aversion, 0);
+        memset(&g, 0, sizeof g);
+        zk_client_set_acl(c, "/a/m", acl, 1, 0, cb, &g);
+        wait_got(&g);
+        assert_int_equal(g.r.err, 0);
+        assert_int_equal(g.st.aversion, 1);
+        memset(&g, 0, sizeof g);
+        zk_client_set(c, "/a/m", "w", 1, -1, cb, &g);
+        wait_got(&g);
+        assert_int_equal(g.r.err, ZK_ENOAUTH);
+    }
     memset(&g, 0, sizeof g);
     zk_client_delete(c, "/a/m", -1, cb, &g);
     wait_got(&g);
