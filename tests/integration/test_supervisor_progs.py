@@ -491,3 +491,11 @@ ready = notify
     assert sv.proc.wait(10) == 0, sv.log_text()[-2000:]
     log = sv.log_text()
     assert log.index("svc: STOPPING -> STOPPED") < log.index("orphans: READY -> STOPPING")
+
+
+def test_default_config_checks():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    r = subprocess.run([bin_path("odradek-supervisor"), "--check", "-c",
+                        os.path.join(root, "config", "odradek.conf")],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and "2 program(s)" in r.stdout, r
