@@ -141,6 +141,8 @@ int64_t kf_log_hw(const kf_log_t *l);      /* high watermark (= LEO) */
 int64_t kf_log_flushed(const kf_log_t *l); /* recovery point: all offsets
                                               below are fsynced */
 int64_t kf_log_size(const kf_log_t *l);    /* bytes in all segments */
+/* fdatasync rounds completed (metrics; tests of group commit). */
+uint64_t kf_log_flush_count(const kf_log_t *l);
 int32_t kf_log_leader_epoch(const kf_log_t *l); /* newest epoch appended
                                                    or set; -1 if none */
 const char *kf_log_topic(const kf_log_t *l);
@@ -157,22 +159,25 @@ int kf_log_set_leader_epoch(kf_log_t *l, int32_t epoch);
  * (fd, pos, len, kf_log_slice_release, ref).  The segment's fd stays open
  * until kf_log_slice_release(ref) runs, even if the segment is deleted. */
 struct kf_log_slice {
-    int    fd;
-    off_t  pos;
-    size_t len;           /* 0: nothing to send (ref is NULL then) */
-    void  *ref;           /* a segment reference; release exactly once */
+    int     fd;
+    off_t   pos;
+    size_t  len;          /* 0: nothing to send (ref is NULL then) */
+    void   *ref;          /* a segment reference; release exactly once */
     int64_t first_offset; /* base offset of the first batch in the range */
-    int64_t next_offset;  /* offset after the last whole batch included */
 };
 
-/* Read batches starting at the batch that contains offset, from one
- * segment, up to max_bytes (whole batches only), never past max_offset
- * (exclusive; pass kf_log_hw() for consumers, kf_log_end() for replicas).
- * If min_one, the first batch is returned whole even when larger than
- * max_bytes (KIP-74).  Returns 0 (out->len may be 0 when offset ==
- * max_offset), ERR_NOTFOUND for an offset below the log start or above the
- * LEO (OFFSET_OUT_OF_RANGE), or -errno.  Finds the position through the
- * offset index, then reads batch headers (pread, page cache) forward. */
+/* Read from the batch that contains offset, within one segment, at most
+ * max_bytes, never past the first batch at or beyond max_offset (pass
+ * kf_log_hw() for consumers, kf_log_end() for replicas).  As Kafka's
+ * LogSegment.read, the range may end inside a batch when max_bytes cuts
+ * it (clients drop a partial last batch); if min_one the first batch is
+ * returned whole even when larger than max_bytes (KIP-74).  The range
+ * starts on a batch boundary, so its first batch may begin before offset
+ * (clients skip records below the offset they asked for).  Returns 0
+ * (out->len may be 0: offset == LEO, or offset >= max_offset),
+ * ERR_NOTFOUND for an offset below the log start or above the LEO
+ * (OFFSET_OUT_OF_RANGE), or -errno.  Finds the position through the offset
+ * index, then batch headers (pread from the page cache). */
 int kf_log_read(kf_log_t *l, int64_t offset, size_t max_bytes,
                 int64_t max_offset, bool min_one, struct kf_log_slice *out);
 /* Drop a slice's segment reference (conn_msg_file's release signature). */
@@ -245,6 +250,44 @@ struct kf_log_seg_info {
 /* Fills up to n entries, oldest first; returns the segment count (which
  * may exceed n). */
 int kf_log_segments(const kf_log_t *l, struct kf_log_seg_info *out, int n);
+
+/* ---- one log without a manager (tests, tools) ----------------------- */
+
+struct kf_log_open_opts {
+    int64_t recovery_point;  /* offsets below are known fsynced; -1 none */
+    int64_t log_start;       /* from log-start-offset-checkpoint; -1 none */
+    bool    clean;           /* the clean-shutdown marker was present */
+    bool    create;          /* create the directory if missing */
+    int64_t now_ms;          /* wall time */
+};
+
+/* Open <root>/<topic>-<partition>/ and recover it: segments after the
+ * recovery point (all of them after an unclean shutdown without a
+ * checkpoint) are scanned with CRC checks and the log is truncated at the
+ * first invalid batch (later segments are removed); indexes that are
+ * missing or torn are rebuilt; after a clean shutdown only each segment's
+ * tail past its last index entry is read.  Producer state is loaded from
+ * the newest snapshot not beyond the log end and the batches after it are
+ * replayed.  Blocking (startup / tests).  *truncated (may be NULL) gets
+ * the bytes cut.  Returns 0 or < 0. */
+int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
+                const char *topic, int32_t partition,
+                const struct kf_log_config *cfg,
+                const struct kf_log_open_opts *o, int64_t *truncated);
+
+/* Clean close: seal the active segment, fsync everything, write the
+ * producer snapshot (off the loop), fail nothing that succeeded; then
+ * release every segment (fds close once no slice refers to them), free
+ * the log and run done(arg, status) on the loop (status < 0 if the final
+ * flush failed: the caller must not write the clean-shutdown marker). */
+void kf_log_close(kf_log_t *l, void (*done)(void *arg, int status),
+                  void *arg);
+
+/* Delete the partition: waiters get ERR_CLOSED now, the directory is
+ * renamed to <topic>-<partition>.<uuid>-delete and removed off the loop,
+ * the log is freed once its pending jobs end.  Returns 0 or -errno (the
+ * rename failed: nothing changed). */
+int kf_log_destroy(kf_log_t *l);
 
 /* ---- log manager ---------------------------------------------------- */
 
