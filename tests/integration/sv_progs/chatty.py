@@ -10,6 +10,7 @@ for i in range(n):
     sys.stderr.write(("err %06d " % i).ljust(99, "y") + "\n")
 sys.stdout.flush()
 sys.stderr.flush()
+time.sleep(0.3)  # two pipes: let the supervisor drain both before "done"
 print("done", flush=True)
 while True:
     time.sleep(3600)
