@@ -349,13 +349,15 @@ static int read_file(int fd, buf_t *b)
 }
 
 int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
-                  void *arg, int64_t *last)
+                  void *arg, struct zk_log_replay_stats *st)
 {
+    int64_t        *last = &st->last;
     struct logfile *files;
     int             nf, i, rc, applied = 0;
     bool            torn = false;
     buf_t           b = BUF_INIT;
 
+    memset(st, 0, sizeof *st);
     *last = after;
     rc = list_logs(dir, &files, &nf);
     if (rc < 0)
@@ -372,7 +374,8 @@ int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
 
             /* Records after a hole cannot be trusted to follow it. */
             snprintf(bad, sizeof bad, "%s.corrupt", path);
-            rename(path, bad);
+            if (rename(path, bad) == 0)
+                st->set_aside++;
             continue;
         }
         /* A file that starts after the next one's start is not needed. */
@@ -391,15 +394,16 @@ int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
         }
         r = rd_init(b.data, b.len);
         if (rd_u32(&r) != LOG_MAGIC || rd_u32(&r) != LOG_VERSION) {
-            /* a header torn at creation: nothing in this file was acked */
+            char bad[4200];
+
+            /* A header torn at creation (nothing in the file was acked) or
+             * not our file at all: set it aside, keep what came before. */
             close(fd);
             torn = true;
-            if (b.len == 0 || b.len < HDR_LEN) {
-                unlink(path);
-                continue;
-            }
-            rc = ERR_CORRUPT;
-            goto out;
+            snprintf(bad, sizeof bad, "%s.corrupt", path);
+            if (rename(path, bad) == 0)
+                st->set_aside++;
+            continue;
         }
         rd_i64(&r);
         good = HDR_LEN;
@@ -450,6 +454,7 @@ int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
                     torn = true;
         }
         if (torn) {
+            st->truncated++;
             /* Cut the torn tail so that new records never follow garbage. */
             if (ftruncate(fd, (off_t)good) < 0 || fsync(fd) < 0) {
                 rc = -errno;

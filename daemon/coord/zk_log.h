@@ -82,13 +82,20 @@ struct zk_log_rec {
 
 typedef int zk_log_apply_fn(const struct zk_log_rec *rec, void *arg);
 
+struct zk_log_replay_stats {
+    int64_t last;        /* last zxid applied (or `after`) */
+    int     truncated;   /* files cut at a torn/corrupt record */
+    int     set_aside;   /* files renamed *.corrupt */
+};
+
 /* Recovery (blocking; before the loop serves): reads every log file of dir
  * in zxid order and calls apply for each record with zxid > after.  At the
- * first torn or corrupt record the file is truncated there and later files
- * are renamed *.corrupt.  Returns the number of records applied, or < 0
- * (apply's error, or an I/O error).  *last gets the last zxid seen. */
+ * first torn or corrupt record the file is truncated there; a file whose
+ * header is garbage, and every file after a torn one, is renamed
+ * *.corrupt (records after a hole cannot follow it).  Returns the number
+ * of records applied, or < 0 (apply's error, or an I/O error). */
 int  zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
-                   void *arg, int64_t *last);
+                   void *arg, struct zk_log_replay_stats *st);
 /* Deletes log files whose records all have zxids <= upto (autopurge),
  * keeping the file that holds upto + 1.  Blocking; run off the loop. */
 int  zk_log_purge(const char *dir, int64_t upto);

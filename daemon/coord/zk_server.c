@@ -929,7 +929,8 @@ static int mkdir_p(const char *dir)
 static int recover(struct zk_server *s)
 {
     const struct zk_config *cfg = s->cfg;
-    int64_t                 snap_zxid = 0, last = 0;
+    int64_t                 snap_zxid = 0;
+    struct zk_log_replay_stats rst;
     int                     rc, skipped;
     int64_t                 t0 = clock_mono_ms();
     uint32_t                i;
@@ -940,17 +941,25 @@ static int recover(struct zk_server *s)
         return rc;
     }
     if (skipped)
-        log_warn("%s: skipped %d unreadable or corrupt snapshot(s)", cfg->data_dir, skipped);
+        log_warn("%s: skipped %d unreadable or corrupt snapshot(s)", cfg->data_dir,
+                 skipped);
     s->tree.extended_types = cfg->extended_types;
     s->tree.max_data = cfg->jute_maxbuffer;
-    rc = zk_log_replay(zk_config_log_dir(cfg), snap_zxid, replay_rec, s, &last);
+    rc = zk_log_replay(zk_config_log_dir(cfg), snap_zxid, replay_rec, s, &rst);
     if (rc < 0) {
         log_error("%s: replaying the transaction log: %s", zk_config_log_dir(cfg),
                   err_str(rc));
         return rc;
     }
-    if (s->tree.zxid < last)
-        s->tree.zxid = last;
+    if (rst.truncated)
+        log_warn("%s: transaction log had a torn or corrupt tail after zxid 0x%" PRIx64
+                 ": truncated there (%d file(s))",
+                 zk_config_log_dir(cfg), (uint64_t)rst.last, rst.truncated);
+    if (rst.set_aside)
+        log_warn("%s: %d unreadable transaction log file(s) renamed *.corrupt",
+                 zk_config_log_dir(cfg), rst.set_aside);
+    if (s->tree.zxid < rst.last)
+        s->tree.zxid = rst.last;
     s->last_snap_zxid = snap_zxid;
     /* Restored sessions get a fresh full timeout (as ZooKeeper does), so
      * ephemerals survive a short restart. */
