@@ -92,7 +92,7 @@ struct sv_sup {
     struct sv_prog       *progs[SV_MAX_PROGS];
     int                   nprogs;
     struct sv_intensity   intensity;   /* total */
-    uv_signal_t           sigs[16];
+    uv_signal_t           sigs[24];
     int                   nsigs;
     uv_timer_t            watchdog;
     int64_t               watchdog_ms;
@@ -1194,8 +1194,8 @@ static void sv_sup_on_signal(uv_signal_t *h, int sig)
     case SIGTERM:
     case SIGINT:
     case SIGQUIT:
-        sv_sup_shutdown(s, 0, sig == SIGINT ? "SIGINT" : sig == SIGQUIT
-                                                             ? "SIGQUIT" : "SIGTERM");
+    case SIGPWR:   /* what lxc-stop and some inits send a container's init */
+        sv_sup_shutdown(s, 0, strsignal(sig));
         break;
     case SIGHUP:
         log_info("SIGHUP: reopening logs and reloading %s", s->opts.config);
@@ -1214,6 +1214,7 @@ static void sv_sup_on_signal(uv_signal_t *h, int sig)
 static const int sv_handled_signals[] = {
     SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
     SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGVTALRM, SIGPROF, SIGURG,
+    SIGPWR, SIGXCPU, SIGXFSZ, SIGSTKFLT,
 };
 
 /* ---- control operations ---------------------------------------------- */

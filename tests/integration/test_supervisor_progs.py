@@ -499,3 +499,39 @@ def test_default_config_checks():
                         os.path.join(root, "config", "odradek.conf")],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0 and "2 program(s)" in r.stdout, r
+
+
+def test_user_rlimits_umask_environment_and_exec_probe(supervisor_factory, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("dropping privileges needs root")
+    flag = tmp_path / "ready.flag"
+    os.chmod(tmp_path, 0o777)
+    sv = supervisor_factory(HEAD + f"""
+[program:limited]
+command = /bin/sh -c 'echo "uid=$(id -u) nofile=$(ulimit -n) umask=$(umask) foo=$FOO"; \
+exec sleep 1000'
+user = nobody
+rlimit_nofile = 123
+umask = 027
+environment = FOO="bar baz",OTHER=1
+startsecs = 0.1
+[program:gated]
+command = /bin/sleep 1000
+ready = exec test -f {flag}
+ready_interval = 0.05
+""", wait=False)
+    sv.wait_log(r"^limited \| uid=65534 nofile=123 umask=0027 foo=bar baz$")
+    # readiness by an exec probe: not READY until the file exists
+    time.sleep(0.5)
+    assert sv.prog("gated")["state"] in ("STARTING", "RUNNING")
+    flag.write_text("")
+    sv.wait_ready(5)
+    # PR_SET_PDEATHSIG was set after setuid (which clears it): a kill -9 of
+    # the supervisor still takes the unprivileged child down
+    child = sv.prog("limited")["pid"]
+    with open(f"/proc/{child}/status") as f:
+        assert re.search(r"^Uid:\s+65534", f.read(), re.M)
+    sv.expect_exit = -9
+    sv.kill9()
+    wait_until(lambda: proc_stat(child) is None or proc_stat(child)[0] == "Z", 1.0,
+               "unprivileged child gone after kill -9 of the supervisor")
