@@ -3,6 +3,7 @@
  * or group, like Kafka's GroupMetadataManager.storeOffsets/storeGroup. */
 #include "kf_gstore.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ struct kf_gstore {
     int32_t              nparts;
     kf_group_coord_t    *co;
     int64_t              errors;
+    int64_t              pending; /* appends whose done has not run */
+    bool                 freed;   /* kf_gstore_free ran: free at 0 */
 };
 
 kf_gstore_t *kf_gstore_new(const struct kf_gstore_ops *ops, int32_t nparts)
@@ -35,9 +38,23 @@ void kf_gstore_attach(kf_gstore_t *gs, kf_group_coord_t *co)
     gs->co = co;
 }
 
+/* The log may call done after the broker let go of the store (a flush
+ * completing during shutdown): the store lives until the last one. */
 void kf_gstore_free(kf_gstore_t *gs)
 {
-    free(gs);
+    if (gs == NULL)
+        return;
+    gs->co = NULL;
+    gs->freed = true;
+    if (gs->pending == 0)
+        free(gs);
+}
+
+static void pending_done(kf_gstore_t *gs)
+{
+    gs->pending--;
+    if (gs->freed && gs->pending == 0)
+        free(gs);
 }
 
 int64_t kf_gstore_errors(const kf_gstore_t *gs)
@@ -125,6 +142,7 @@ static void done_nothing(void *arg, int status)
 
     if (status < 0)
         gs->errors++;
+    pending_done(gs);
 }
 
 /* Appends a finished batch to the group's partition; fire and forget. */
@@ -133,10 +151,13 @@ static int append_batch(kf_gstore_t *gs, const char *group, struct batch *bt)
     int rc;
 
     batch_end(bt);
+    gs->pending++;
     rc = gs->ops.append(gs->ops.ctx, kf_offsets_partition_for(group, gs->nparts),
                         bt->b.data, bt->b.len, done_nothing, gs);
-    if (rc < 0)
+    if (rc < 0) {
         gs->errors++;
+        pending_done(gs);
+    }
     buf_free(&bt->b);
     return rc;
 }
@@ -232,13 +253,15 @@ static void pending_free(struct pending_commit *pc)
 static void commit_done(void *arg, int status)
 {
     struct pending_commit *pc = arg;
+    kf_gstore_t           *gs = pc->gs;
     int                    i;
 
-    if (status == 0 && pc->gs->co != NULL)
+    if (status == 0 && gs->co != NULL)
         for (i = 0; i < pc->n; i++)
-            kf_group_offset_put(pc->gs->co, pc->group, &pc->offs[i]);
+            kf_group_offset_put(gs->co, pc->group, &pc->offs[i]);
     pc->done(pc->arg, status);
     pending_free(pc);
+    pending_done(gs);
 }
 
 int kf_gstore_commit(kf_gstore_t *gs, const char *group, int n,
@@ -278,12 +301,15 @@ int kf_gstore_commit(kf_gstore_t *gs, const char *group, int n,
     batch_end(&bt);
     buf_free(&k);
     buf_free(&v);
+    gs->pending++;
     rc = gs->ops.append(gs->ops.ctx,
                         kf_offsets_partition_for(group, gs->nparts), bt.b.data,
                         bt.b.len, commit_done, pc);
     buf_free(&bt.b);
-    if (rc < 0)
+    if (rc < 0) {
         pending_free(pc);
+        pending_done(gs);
+    }
     return rc;
 }
 

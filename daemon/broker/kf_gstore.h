@@ -46,6 +46,9 @@ typedef struct kf_gstore kf_gstore_t;
  * pass kf_gstore_store_hook with the store as its arg). */
 kf_gstore_t *kf_gstore_new(const struct kf_gstore_ops *ops, int32_t nparts);
 void         kf_gstore_attach(kf_gstore_t *gs, kf_group_coord_t *co);
+/* Detaches the coordinator; the memory goes once the log has called back
+ * every append still pending (done callbacks still run, offsets are no
+ * longer applied). */
 void         kf_gstore_free(kf_gstore_t *gs);
 
 /* For struct kf_group_hooks.store (arg = the kf_gstore_t): writes the

@@ -252,6 +252,15 @@ static void test_deferred_and_failed_append(void **state)
     mlog.held(mlog.held_arg, -5);
     assert_int_equal(done_status, -5);
     assert_int_equal(kf_group_offset_get(co, "d", "t", 0)->offset, 7);
+    /* the store let go while the log still holds a commit: the callback
+     * still runs (the request is answered), nothing touches freed memory */
+    assert_int_equal(kf_gstore_commit(gs, "d", 1, &o, on_done, NULL), 0);
+    kf_group_coord_free(co);
+    kf_gstore_free(gs);
+    done_calls = 0;
+    mlog.held(mlog.held_arg, 0);
+    assert_int_equal(done_calls, 1);
+    co = boot();
     mlog.defer = 0;
     /* an append refused at once: no callback */
     mlog.fail = 1;
