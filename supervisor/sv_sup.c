@@ -62,6 +62,7 @@ struct sv_prog {
     int64_t             state_ms;      /* when the state was entered */
     int64_t             started_ms;
     int64_t             ready_ms;      /* when READY was entered, or 0 */
+    int64_t             ready_for_ms;  /* how long the last run was ready */
     int                 failed_starts;
     int                 restarts;
     int                 last_code;     /* last exit code / -signal; INT_MIN none */
@@ -790,6 +791,7 @@ static void sv_prog_act(struct sv_prog *p, enum sv_action act,
     switch (act) {
     case SV_ACT_SPAWN:
         p->pending_start = false;
+        p->ready_for_ms = 0;
         p->live_fails = 0;
         if (sv_prog_spawn(p) < 0) {
             /* like a start that failed at once */
@@ -868,8 +870,10 @@ static void sv_prog_event(struct sv_prog *p, enum sv_event ev)
 
     if (t.act == SV_ACT_IGNORE)
         return;
-    if (old == SV_READY || old == SV_UNHEALTHY)
-        ready_for = p->ready_ms ? now - p->ready_ms : 0;
+    if ((old == SV_READY || old == SV_UNHEALTHY) &&
+        t.next != SV_READY && t.next != SV_UNHEALTHY)
+        p->ready_for_ms = p->ready_ms ? now - p->ready_ms : 0;
+    ready_for = p->ready_for_ms;
     if (ev == SV_EV_EXIT_RESTART || ev == SV_EV_EXIT_DONE ||
         ev == SV_EV_EXIT_FATAL || ev == SV_EV_STOP_TIMEOUT ||
         ev == SV_EV_STOP || ev == SV_EV_RESTART || ev == SV_EV_START ||

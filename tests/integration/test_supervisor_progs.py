@@ -535,3 +535,20 @@ ready_interval = 0.05
     sv.kill9()
     wait_until(lambda: proc_stat(child) is None or proc_stat(child)[0] == "Z", 1.0,
                "unprivileged child gone after kill -9 of the supervisor")
+
+
+@pytest.mark.parametrize("reset,ceilings", [("0.3", [50, 50, 50]), ("10", [50, 100, 200])])
+def test_backoff_resets_after_being_healthy(supervisor_factory, reset, ceilings):
+    sv = supervisor_factory(HEAD + f"""
+[program:flaky]
+command = /bin/sh -c 'sleep 0.5; exit 1'
+startsecs = 0.05
+backoff_base = 0.05
+backoff_reset = {reset}
+restart_intensity = 100
+""", wait=False)
+    sv.wait_log(r"flaky: restart in \d+ ms \(attempt \d+, ceiling \d+ ms\)(.|\n)*"
+                r"flaky: restart in(.|\n)*flaky: restart in", 20)
+    got = [int(c) for c in re.findall(r"flaky: restart in \d+ ms \(attempt \d+, ceiling (\d+) ms\)",
+                                      sv.log_text())][:3]
+    assert got == ceilings
