@@ -486,6 +486,11 @@ static struct flush_job *flush_job_new(kf_log_t *l)
         kf_seg_t *s = l->segs[i];
         bool      is_active = i == l->nsegs - 1;
 
+        /* index entries reach their files before each flush (the thread
+         * never touches the in-memory arrays) */
+        if (s->nidx > s->idx_synced || s->ntidx > s->tidx_synced)
+            kf_seg_sync_index(s);
+
         if (s->next <= l->flushed && !(s->unflushed_meta && !is_active))
             continue;
         kf_seg_ref(s);
@@ -1275,7 +1280,8 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
         }
     }
     closedir(d);
-    qsort(bases, (size_t)nb, sizeof *bases, cmp_i64);
+    if (nb > 1)
+        qsort(bases, (size_t)nb, sizeof *bases, cmp_i64);
 
     for (i = 0; i < nb; i++) {
         kf_seg_t *s;

@@ -465,6 +465,11 @@ int kf_seg_appended(kf_seg_t *s, const struct kf_batch_hdr *hdrs, int n,
 
     for (i = 0; i < n; i++)
         account_batch(s, &hdrs[i], index_interval);
+    return 0;
+}
+
+int kf_seg_sync_index(kf_seg_t *s)
+{
     return sync_index_files(s);
 }
 

@@ -108,12 +108,17 @@ int kf_seg_recover(kf_seg_t *s, bool verify, int64_t min_offset,
 int kf_seg_load_tail(kf_seg_t *s, int32_t index_interval, int64_t *truncated);
 
 /* After a writev of n batches at position pos (headers in hdrs, already
- * carrying their final offsets): advance next/size/max_ts, add index
- * entries as index.interval.bytes dictates and write the new entries to
- * the index files (one pwrite each).  Returns 0 or -errno (the caller
- * then rebuilds: indexes are advisory). */
+ * carrying their final offsets): advance next/size/max_ts and add index
+ * entries in memory as index.interval.bytes dictates.  No file I/O: the
+ * entries reach the index files in kf_seg_sync_index (before each flush)
+ * and kf_seg_seal (roll, close), so an append stays one syscall (Kafka
+ * gets the same from mmap).  A crash loses nothing: the indexes of
+ * segments past the recovery point are rebuilt by recovery anyway. */
 int kf_seg_appended(kf_seg_t *s, const struct kf_batch_hdr *hdrs, int n,
                     int32_t index_interval);
+/* Write the index entries not yet in the files (one pwrite per file).
+ * Returns 0 or -errno. */
+int kf_seg_sync_index(kf_seg_t *s);
 
 /* Position of the batch containing offset (>= base, < next), through the
  * index then the headers; *h gets that batch.  ERR_NOTFOUND if none. */
