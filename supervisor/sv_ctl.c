@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "sv_conf.h"
 #include "sv_sup.h"
 #include "xalloc.h"
 
@@ -75,12 +76,16 @@ static int c_restart(struct sv_sup *s, int argc, char **argv, buf_t *b,
     return sv_sup_restart(s, argc > 1 ? argv[1] : NULL, b);
 }
 
+/* supervisorctl's order "signal SIG NAME", and "signal NAME SIG" too */
 static int c_signal(struct sv_sup *s, int argc, char **argv, buf_t *b,
                     const char **head)
 {
-    (void)head;
-    return sv_sup_signal(s, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL,
-                         b);
+    int signo;
+
+    (void)head, (void)argc;
+    if (sv_conf_parse_signal(argv[1], &signo) == 0)
+        return sv_sup_signal(s, argv[2], argv[1], b);
+    return sv_sup_signal(s, argv[1], argv[2], b);
 }
 
 static int c_tail(struct sv_sup *s, int argc, char **argv, buf_t *b,

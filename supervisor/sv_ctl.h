@@ -4,7 +4,7 @@
  * connection:
  *
  *   status | status json | start NAME | stop NAME | restart NAME |
- *   signal NAME SIG | tail NAME [BYTES] | reload | reopen
+ *   signal SIG NAME | tail NAME [BYTES] | reload | reopen
  *
  * and one answer: a first line "OK", "OK ready", "OK not-ready" or
  * "ERR reason", then a body, then the server closes the connection. */

@@ -371,6 +371,9 @@ startsecs = 0.1
     r = sv.ctl("signal", "a", "HUP")
     assert r.returncode == 0 and f"sent SIGHUP to pid {pid}" in r.stdout, r
     wait_until(lambda: "got HUP" in sv.ctl("tail", "a").stdout, 5)
+    r = sv.ctl("signal", "USR2", "b")  # supervisorctl's order
+    assert r.returncode == 0 and "sent SIGUSR2" in r.stdout, r
+    sv.wait_log(r"b: pid \d+ killed by signal 12")
     r = sv.ctl("restart", "a")
     assert r.returncode == 0 and "a: READY" in r.stdout, r
     assert sv.prog("a")["pid"] != pid
