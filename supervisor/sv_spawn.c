@@ -236,6 +236,16 @@ void sv_spawn_unwatch(pid_t pid)
             sv_watches[i].pid = 0;
 }
 
+int sv_spawn_watched(void)
+{
+    int n = 0;
+
+    for (int i = 0; i < SV_MAX_WATCH; i++)
+        if (sv_watches[i].pid != 0)
+            n++;
+    return n;
+}
+
 int sv_spawn_reap(void)
 {
     int   status, orphans = 0;

@@ -55,6 +55,9 @@ void sv_spawn_unwatch(pid_t pid);
  * were reaped that nobody watched (orphans). */
 int  sv_spawn_reap(void);
 
+/* How many pids are watched (not yet reaped). */
+int  sv_spawn_watched(void);
+
 /* Decode a wait status: exit code >= 0, or -signal. */
 int  sv_spawn_code(int status);
 

@@ -1493,7 +1493,13 @@ out:
     uv_walk(&loop, sv_sup_close_walk, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
-    sv_spawn_reap();
+    /* exec probes killed on the way out: reap them (bounded) so their
+     * owners are released */
+    for (int i = 0; i < 200 && sv_spawn_watched() > 0; i++) {
+        sv_spawn_reap();
+        if (sv_spawn_watched() > 0)
+            usleep(10000);
+    }
     sv_intensity_free(&s.intensity);
     if (s.state_fd >= 0) {
         if (ftruncate(s.state_fd, 0) < 0)
