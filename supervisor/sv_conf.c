@@ -230,6 +230,7 @@ static const struct {
     { "notify", SV_PROBE_NOTIFY, 0 },
     { "tcp", SV_PROBE_TCP, 1 },
     { "zk-ruok", SV_PROBE_ZK_RUOK, 1 },
+    { "zk-srvr", SV_PROBE_ZK_SRVR, 1 },
     { "kafka-apiversions", SV_PROBE_KAFKA_APIVERSIONS, 1 },
     { "exec", SV_PROBE_EXEC, 2 },
 };

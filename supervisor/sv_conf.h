@@ -29,7 +29,8 @@ enum sv_probe_kind {
     SV_PROBE_NONE = 0,   /* ready after startsecs */
     SV_PROBE_NOTIFY,     /* READY=1 */
     SV_PROBE_TCP,        /* connect succeeds */
-    SV_PROBE_ZK_RUOK,    /* "ruok" -> "imok" */
+    SV_PROBE_ZK_RUOK,    /* "ruok" -> "imok" (needs ruok whitelisted) */
+    SV_PROBE_ZK_SRVR,    /* "srvr" -> "...Mode: ..." (always allowed) */
     SV_PROBE_KAFKA_APIVERSIONS, /* ApiVersions v0 round trip, error 0 */
     SV_PROBE_EXEC,       /* /bin/sh -c CMD exits 0 */
 };

@@ -112,6 +112,18 @@ static void sv_probe_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         sv_probe_finish(p, false, "answer too long");
         return;
     }
+    if (p->spec.kind == SV_PROBE_ZK_SRVR) {
+        /* ZooKeeper's srvr answer has a "Mode: standalone" (leader,
+         * follower) line once the server serves; it closes after it */
+        buf_cstr(&p->in);
+        if (p->in.len > 0 && strstr((const char *)p->in.data, "Mode: ")) {
+            sv_probe_finish(p, true, "srvr Mode");
+            return;
+        }
+        if (n < 0)
+            sv_probe_finish(p, false, p->in.len ? "srvr: not serving" : "no answer");
+        return;
+    }
     if (p->spec.kind == SV_PROBE_ZK_RUOK) {
         if (p->in.len >= 4 && memcmp(p->in.data, "imok", 4) == 0) {
             sv_probe_finish(p, true, "imok");
@@ -166,6 +178,8 @@ static void sv_probe_on_connect(uv_connect_t *c, int status)
     }
     if (p->spec.kind == SV_PROBE_ZK_RUOK)
         b = uv_buf_init((char *)"ruok", 4);
+    else if (p->spec.kind == SV_PROBE_ZK_SRVR)
+        b = uv_buf_init((char *)"srvr", 4);
     else
         b = uv_buf_init((char *)sv_probe_apiversions_req,
                         sizeof sv_probe_apiversions_req);

@@ -1,7 +1,9 @@
 /* sv_probe: one readiness or liveness check, run inside the event loop.
  *
  * tcp: a connect succeeds.  zk-ruok: "ruok" answered "imok" (ZooKeeper's
- * four-letter word; the server closes after replying).  kafka-apiversions:
+ * four-letter word; the server closes after replying; it must be in
+ * 4lw.commands.whitelist).  zk-srvr: "srvr" answered with a "Mode: " line
+ * (whitelisted by default).  kafka-apiversions:
  * an ApiVersions v0 request (api_key 18, correlation id 1, client id
  * "odradek-probe") answered with correlation id 1 and error_code 0
  * (reference/supervision-packaging.md §3.2).  exec: /bin/sh -c CMD exits 0.

@@ -66,7 +66,7 @@ class Bundle:
         d = str(tmpdir)
         write_properties(os.path.join(d, "zookeeper.properties"), {
             "dataDir": os.path.join(d, "zk"), "clientPort": self.zk_port,
-            "clientPortAddress": "127.0.0.1", "4lw.commands.whitelist": "*"})
+            "clientPortAddress": "127.0.0.1", "4lw.commands.whitelist": "srvr,ruok"})
         write_properties(os.path.join(d, "server.properties"), {
             "broker.id": 0, "listeners": f"PLAINTEXT://127.0.0.1:{self.kafka_port}",
             "log.dirs": os.path.join(d, "kafka-logs"),
@@ -79,7 +79,7 @@ state_file = {{dir}}/sv.state
 [program:coord]
 command = odradek-coord {d}/zookeeper.properties
 ready = notify
-live = zk-ruok 127.0.0.1:{self.zk_port}
+live = zk-srvr 127.0.0.1:{self.zk_port}
 live_interval = 2
 backoff_base = 0.2
 stopwaitsecs = 10

@@ -122,7 +122,7 @@ def test_hang_is_detected_by_liveness_and_restarted(supervisor_factory):
 command = {PY} {{progs}}/ruok_server.py {port}
 ready = zk-ruok 127.0.0.1:{port}
 ready_interval = 0.05
-live = zk-ruok 127.0.0.1:{port}
+live = zk-srvr 127.0.0.1:{port}
 live_interval = 0.2
 live_timeout = 0.3
 live_failures = 2

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """ruok_server.py PORT [DELAY]: after DELAY seconds listen on 127.0.0.1:PORT
-and answer ZooKeeper's "ruok" with "imok" (one request per connection).
+and answer ZooKeeper's "ruok" with "imok" and "srvr" with a "Mode:" line
+(one request per connection).
 SIGSTOP it to make it hang: connects still succeed (the kernel's backlog)
 but nothing answers."""
 import socket
@@ -18,8 +19,11 @@ while True:
     c, _ = srv.accept()
     c.settimeout(2)
     try:
-        if c.recv(4) == b"ruok":
+        word = c.recv(4)
+        if word == b"ruok":
             c.sendall(b"imok")
+        elif word == b"srvr":
+            c.sendall(b"Zookeeper version: fake\nMode: standalone\nNode count: 1\n")
     except OSError:
         pass
     c.close()

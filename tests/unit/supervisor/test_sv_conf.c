@@ -30,7 +30,7 @@ static void test_good_file(void **state)
         "[program:coord]\n"
         "command = odradek-coord %(here)s/zookeeper.properties\n"
         "ready = notify\n"
-        "live = zk-ruok localhost:2181\n"
+        "live = zk-srvr localhost:2181\n"
         "stopwaitsecs = 250ms\n"
         "environment = A=\"x, y\",B=2\n"
         "exitcodes = 0,2, 3\n"
@@ -61,7 +61,7 @@ static void test_good_file(void **state)
     assert_string_equal(p->argv[1], "/etc/odradek/zookeeper.properties");
     assert_null(p->argv[2]);
     assert_int_equal(p->ready.kind, SV_PROBE_NOTIFY);
-    assert_int_equal(p->live.kind, SV_PROBE_ZK_RUOK);
+    assert_int_equal(p->live.kind, SV_PROBE_ZK_SRVR);
     assert_string_equal(p->live.host, "127.0.0.1");
     assert_int_equal(p->live.port, 2181);
     assert_int_equal(p->stopwaitsecs_ms, 250);
