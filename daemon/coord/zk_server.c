@@ -257,11 +257,53 @@ static void maybe_snapshot(struct zk_server *s)
     zk_snap_serialize(&s->tree, &b);
     zk_log_roll(&s->log);
     if (zk_snap_write_async(s->loop, s->cfg->data_dir, zk_config_log_dir(s->cfg),
-                            s->tree.zxid, &b,
-                            s->cfg->purge_interval_h > 0 ? s->cfg->purge_retain : 0,
-                            snap_done, s) == 0)
+                            s->tree.zxid, &b, 0, snap_done, s) == 0)
         s->snapping = true;
     buf_free(&b);
+}
+
+/* -- autopurge (PurgeTxnLog every autopurge.purgeInterval hours) -------------- */
+
+struct purge_job {
+    uv_work_t         work;
+    struct zk_server *s;
+    int64_t           oldest;
+    int               logs;
+};
+
+static void purge_work(uv_work_t *w)
+{
+    struct purge_job *j = w->data;
+
+    j->oldest = zk_snap_purge(j->s->cfg->data_dir, j->s->cfg->purge_retain);
+    j->logs = j->oldest > 0 ? zk_log_purge(zk_config_log_dir(j->s->cfg), j->oldest) : 0;
+}
+
+static void purge_done(uv_work_t *w, int status)
+{
+    struct purge_job *j = w->data;
+
+    if (status == 0 && j->logs > 0)
+        log_info("autopurge: kept snapshots from 0x%" PRIx64 ", deleted %d log file(s)",
+                 (uint64_t)j->oldest, j->logs);
+    j->s->purging = false;
+    free(j);
+}
+
+static void on_purge_timer(uv_timer_t *t)
+{
+    struct zk_server *s = t->data;
+    struct purge_job *j;
+
+    if (s->purging || s->stopping)
+        return;
+    j = xcalloc(1, sizeof *j);
+    j->s = s;
+    j->work.data = j;
+    if (uv_queue_work(s->loop, &j->work, purge_work, purge_done) == 0)
+        s->purging = true;
+    else
+        free(j);
 }
 
 /* -- request handlers ------------------------------------------------------------ */
@@ -1027,6 +1069,15 @@ int zk_server_start(struct zk_server *s, uv_loop_t *loop, const struct zk_config
     s->handles++;
     uv_timer_start(&s->tick, on_tick, (uint64_t)(cfg->tick_time / 2 + 1),
                    (uint64_t)(cfg->tick_time / 2 + 1));
+    uv_timer_init(loop, &s->purge);
+    s->purge.data = s;
+    s->handles++;
+    if (cfg->purge_interval_h > 0) {
+        uint64_t every = (uint64_t)cfg->purge_interval_h * 3600 * 1000;
+
+        /* ZooKeeper's DatadirCleanupManager also purges once at start. */
+        uv_timer_start(&s->purge, on_purge_timer, 0, every);
+    }
     s->serving = true;
     return 0;
 }
@@ -1097,5 +1148,6 @@ void zk_server_stop(struct zk_server *s, void (*on_stopped)(struct zk_server *s)
     s->lis.on_closed = on_lis_closed;
     conn_listener_close(&s->lis);
     uv_close((uv_handle_t *)&s->tick, on_tick_closed);
+    uv_close((uv_handle_t *)&s->purge, on_tick_closed);
     zk_log_close(&s->log, on_log_closed);
 }

@@ -95,6 +95,7 @@ struct zk_server {
     /* snapshots */
     uint64_t                since_snap;
     bool                    snapping;
+    bool                    purging;
     int64_t                 last_snap_zxid;
     /* statistics */
     uint64_t                packets_recv, packets_sent;

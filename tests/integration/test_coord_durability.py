@@ -196,3 +196,24 @@ def test_group_commit_shares_fsyncs(coord):
     fsyncs = int(m["zk_cnt_fsynctime"])
     assert fsyncs < 160 + 8, m          # 168 txns (8 sessions) in fewer fsyncs
     assert float(m["zk_avg_sync_batch_size"]) > 1.0
+
+
+def test_autopurge_keeps_retain_count(coord_factory):
+    coord = coord_factory({"snapCount": 20})
+    r = raw(coord)
+    for i in range(200):
+        assert r.create(f"/p{i}")[0] == 0
+    r.close()
+    wait_until(lambda: len(glob.glob(os.path.join(coord.data_dir, "snapshot.*"))) >= 5)
+    logs_before = len(glob.glob(os.path.join(coord.data_dir, "log.*")))
+    coord.stop()
+    with open(coord.config_path, "a") as f:
+        f.write("autopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n")
+    coord.start()
+    wait_until(lambda: "autopurge:" in coord.log_text())
+    assert len(glob.glob(os.path.join(coord.data_dir, "snapshot.*"))) == 3
+    assert len(glob.glob(os.path.join(coord.data_dir, "log.*"))) < logs_before
+    coord.restart()
+    r = raw(coord)
+    for i in range(200):
+        assert r.exists(f"/p{i}")[0] == 0
