@@ -35,6 +35,7 @@
 #include "crc32c.h"
 #include "err.h"
 #include "kf_ckpt.h"
+#include "kf_compact.h"
 #include "kf_seg.h"
 #include "rd.h"
 #include "xalloc.h"
@@ -91,6 +92,9 @@ struct kf_log {
     kf_log_notify_fn    *notify;
     void                *notify_arg;
     int                  busy;         /* thread-pool jobs referring to l */
+    bool                 compacting;   /* kf_log_compact job running */
+    int64_t              compacted_below; /* active base at the last run */
+    int64_t              compacted_ms;    /* wall time of the last run */
     uint64_t             flushes;      /* flush jobs completed */
     bool                 closing;
     int                  close_status;
@@ -126,6 +130,19 @@ void kf_log_config_default(struct kf_log_config *c)
     c->index_max_bytes = 10485760;
     c->max_message_bytes = 1048588;
     c->log_append_time = false;
+    c->cleanup_delete = true;
+    c->cleanup_compact = false;
+}
+
+/* Kafka creates __consumer_offsets with cleanup.policy=compact: offsets
+ * and group metadata must never expire by retention.ms. */
+static void config_apply(kf_log_t *l, const struct kf_log_config *c)
+{
+    l->cfg = *c;
+    if (strcmp(l->topic, "__consumer_offsets") == 0) {
+        l->cfg.cleanup_delete = false;
+        l->cfg.cleanup_compact = true;
+    }
 }
 
 static kf_seg_t *active(const kf_log_t *l)
@@ -172,7 +189,7 @@ void kf_log_set_notify(kf_log_t *l, kf_log_notify_fn *fn, void *arg)
 
 void kf_log_set_config(kf_log_t *l, const struct kf_log_config *c)
 {
-    l->cfg = *c;
+    config_apply(l, c);
 }
 
 static void notify(kf_log_t *l)
@@ -975,7 +992,8 @@ int kf_log_delete_records(kf_log_t *l, int64_t offset)
     if (offset <= l->start)
         return 0;
     l->start = offset;
-    drop_below_start(l);
+    if (!l->compacting)
+        drop_below_start(l);
     notify(l);
     return 0;
 }
@@ -994,6 +1012,8 @@ int kf_log_truncate(kf_log_t *l, int64_t offset)
         return 0;
     if (offset < 0)
         return ERR_MALFORMED;
+    if (l->compacting)
+        return ERR_STATE;
     if (offset <= l->segs[0]->base) {
         /* nothing survives: start over at offset */
         rc = kf_seg_open(l->dir, offset, true, clock_wall_ms(), &s, &rebuild);
@@ -1053,6 +1073,12 @@ int kf_log_retain(kf_log_t *l, int64_t now_ms)
 
     if (l->closing)
         return 0;
+    if (l->compacting || !l->cfg.cleanup_delete) {
+        if (time_to_roll(l, active(l), now_ms) && !l->compacting)
+            kf_log_roll(l, now_ms);
+        kf_pstate_expire(l->ps, now_ms, PRODUCER_MAX_AGE);
+        return 0;
+    }
     /* Kafka: if even the active segment is past retention.ms, roll so
      * that it can go too (Log.deleteSegments). */
     if (l->cfg.retention_ms >= 0 && active(l)->size > 0) {
@@ -1091,6 +1117,125 @@ int kf_log_retain(kf_log_t *l, int64_t now_ms)
     if (deleted > 0 && l->job == NULL)
         flush_request(l, l->flushed);   /* make the renames durable */
     return deleted;
+}
+
+/* ---- compaction ------------------------------------------------------------ */
+
+struct compact_job {
+    uv_work_t             req;
+    kf_log_t             *l;
+    struct kf_compact_cfg cfg;
+    char                 *dir;
+    int64_t               active_base;
+    int64_t               now_ms;
+    int                   status;
+    void                (*done)(void *arg, int status);
+    void                 *arg;
+};
+
+static void compact_work(uv_work_t *req)
+{
+    struct compact_job     *j = req->data;
+    struct kf_compact_stats st;
+
+    memset(&st, 0, sizeof st);
+    j->status = kf_compact_run(j->dir, &j->cfg, j->active_base, j->now_ms, &st);
+}
+
+/* Swap in fresh segments for the rewritten files (same base offsets). */
+static int compact_reload(kf_log_t *l, int64_t active_base)
+{
+    int i, rc = 0;
+
+    for (i = 0; i < l->nsegs && l->segs[i]->base < active_base; i++) {
+        kf_seg_t *old = l->segs[i], *s;
+        bool      rebuild;
+        int64_t   cut;
+
+        rc = kf_seg_open(l->dir, old->base, false, old->created_ms, &s, &rebuild);
+        if (rc < 0)
+            break;
+        seg_adopt(l, s);
+        rc = rebuild ? kf_seg_recover(s, false, s->base, l->cfg.index_interval_bytes, &cut)
+                     : kf_seg_load_tail(s, l->cfg.index_interval_bytes, &cut);
+        if (rc < 0) {
+            kf_seg_unref(s);
+            break;
+        }
+        s->created_ms = old->created_ms;
+        l->segs[i] = s;
+        kf_seg_unref(old);   /* its fds close when the last slice goes */
+    }
+    return rc;
+}
+
+static void compact_done(uv_work_t *req, int status)
+{
+    struct compact_job *j = req->data;
+    kf_log_t           *l = j->l;
+    int                 rc = j->status;
+
+    (void)status;
+    l->busy--;
+    l->compacting = false;
+    if (l->closing) {
+        rc = ERR_CLOSED;
+    } else {
+        int r2 = compact_reload(l, j->active_base);
+
+        if (rc == 0)
+            rc = r2;
+        if (rc == 0) {
+            l->compacted_below = j->active_base;
+            l->compacted_ms = j->now_ms;
+        }
+        drop_below_start(l);
+    }
+    if (j->done != NULL)
+        j->done(j->arg, rc);
+    free(j->dir);
+    free(j);
+    if (l->closing && l->busy == 0)
+        close_finish(l);
+}
+
+bool kf_log_compacting(const kf_log_t *l)
+{
+    return l->compacting;
+}
+
+int kf_log_compact(kf_log_t *l, const struct kf_compact_cfg *c, int64_t now_ms,
+                   void (*done)(void *arg, int status), void *arg)
+{
+    struct compact_job *j;
+
+    if (l->closing)
+        return ERR_CLOSED;
+    if (l->compacting || l->nsegs < 2)
+        return ERR_STATE;
+    /* nothing new below the active segment, and tombstones not yet due */
+    if (active(l)->base <= l->compacted_below &&
+        now_ms - l->compacted_ms < c->delete_retention_ms)
+        return ERR_STATE;
+    /* the segments below the active one get their pending index entries
+     * and final time-index entry before the files are rewritten */
+    j = xcalloc(1, sizeof *j);
+    j->req.data = j;
+    j->l = l;
+    j->cfg = *c;
+    j->cfg.index_interval = l->cfg.index_interval_bytes;
+    j->dir = xstrdup(l->dir);
+    j->active_base = active(l)->base;
+    j->now_ms = now_ms;
+    j->done = done;
+    j->arg = arg;
+    l->compacting = true;
+    l->busy++;
+    if (uv_queue_work(l->loop, &j->req, compact_work, compact_done) < 0) {
+        compact_work(&j->req);
+        compact_done(&j->req, 0);
+    }
+    return 0;
 }
 
 /* ---- listing --------------------------------------------------------------- */
@@ -1248,7 +1393,7 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
     l->topic = xstrdup(topic);
     l->partition = partition;
     l->dir = xasprintf("%s/%s-%" PRId32, root, topic, partition);
-    l->cfg = *cfg;
+    config_apply(l, cfg);
     l->ps = kf_pstate_new();
     l->unflushed_since = -1;
     rp = o->recovery_point;
@@ -1257,6 +1402,11 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
         rc = -errno;
         goto fail;
     }
+    /* an interrupted compaction: .swap files are complete and replace
+     * their .log, .cleaned files are dropped (kf_compact) */
+    rc = kf_compact_recover(l->dir);
+    if (rc < 0 && rc != UV_ENOENT)
+        goto fail;
     d = opendir(l->dir);
     if (d == NULL) {
         rc = -errno;
@@ -1273,8 +1423,6 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
             }
             bases[nb++] = off;
         } else if ((n > 8 && strcmp(e->d_name + n - 8, ".deleted") == 0) ||
-                   (n > 8 && strcmp(e->d_name + n - 8, ".cleaned") == 0) ||
-                   (n > 5 && strcmp(e->d_name + n - 5, ".swap") == 0) ||
                    (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0)) {
             unlink_in(l->dir, e->d_name); /* interrupted deletes/writes */
         }

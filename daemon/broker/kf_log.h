@@ -82,6 +82,12 @@ struct kf_log_config {
     int32_t max_message_bytes;    /* max.message.bytes (1 MiB + 12); the
                                      handler checks it, kept for the UI */
     bool    log_append_time;      /* message.timestamp.type=LogAppendTime */
+    bool    cleanup_delete;       /* cleanup.policy has "delete" (default):
+                                     retention applies */
+    bool    cleanup_compact;      /* cleanup.policy has "compact": the
+                                     manager's cleaner runs kf_log_compact.
+                                     __consumer_offsets is always
+                                     compact-only, as Kafka's. */
 };
 
 void kf_log_config_default(struct kf_log_config *c);
@@ -227,6 +233,19 @@ void kf_log_flush_tick(kf_log_t *l, int64_t now_ms);
 /* Start a flush of everything appended so far (group-committed with a
  * flush in progress); cb (may be NULL) runs when it is on disk. */
 void kf_log_flush(kf_log_t *l, kf_log_flushed_cb *cb, void *arg);
+
+/* Log compaction (kf_compact.h): compact every segment below the active
+ * one on the thread pool, then reopen them (their files were replaced;
+ * read slices still hold the old fds and stay valid).  While it runs,
+ * retention, delete-records and truncation leave those segments alone.
+ * done(arg, status) runs on the loop afterwards (status from
+ * kf_compact_run, ERR_CLOSED if the log was closed meanwhile).  Returns 0
+ * (queued), ERR_STATE (already running, or nothing below the active
+ * segment) or ERR_CLOSED. */
+struct kf_compact_cfg;
+int kf_log_compact(kf_log_t *l, const struct kf_compact_cfg *c, int64_t now_ms,
+                   void (*done)(void *arg, int status), void *arg);
+bool kf_log_compacting(const kf_log_t *l);
 
 /* ---- producer state ------------------------------------------------- */
 

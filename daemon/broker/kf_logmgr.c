@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "err.h"
 #include "kf_ckpt.h"
+#include "kf_compact.h"
 #include "props.h"
 #include "xalloc.h"
 
@@ -67,7 +68,7 @@ struct kf_logmgr {
     struct mgr_entry    **buckets;
     size_t                nbuckets, n;
     char                  cluster_id[64];
-    uv_timer_t            t_retain, t_flush, t_ckpt;
+    uv_timer_t            t_retain, t_flush, t_ckpt, t_clean;
     int                   handles;     /* timers still open */
     bool                  closing;
     bool                  ckpt_running;
@@ -470,6 +471,27 @@ static void on_flush(uv_timer_t *t)
     kf_logmgr_foreach(t->data, flush_one, NULL);
 }
 
+/* The cleaner: logs with cleanup.policy=compact are compacted when they
+ * have rolled since the last run (log.cleaner.backoff.ms apart).  One log
+ * at a time, as Kafka's single cleaner thread. */
+static int clean_one(void *arg, kf_log_t *l)
+{
+    struct kf_compact_cfg c;
+    kf_logmgr_t          *m = arg;
+
+    if (!kf_log_config(l)->cleanup_compact || kf_log_compacting(l))
+        return 0;
+    kf_compact_cfg_defaults(&c);
+    c.fsync = true;
+    (void)m;
+    return kf_log_compact(l, &c, clock_wall_ms(), NULL, NULL) == 0;
+}
+
+static void on_clean(uv_timer_t *t)
+{
+    kf_logmgr_foreach(t->data, clean_one, t->data);
+}
+
 static void on_ckpt(uv_timer_t *t)
 {
     kf_logmgr_t     *m = t->data;
@@ -731,8 +753,9 @@ int kf_logmgr_open(kf_logmgr_t **out, uv_loop_t *loop,
     uv_timer_init(loop, &m->t_retain);
     uv_timer_init(loop, &m->t_flush);
     uv_timer_init(loop, &m->t_ckpt);
-    m->t_retain.data = m->t_flush.data = m->t_ckpt.data = m;
-    m->handles = 3;
+    uv_timer_init(loop, &m->t_clean);
+    m->t_retain.data = m->t_flush.data = m->t_ckpt.data = m->t_clean.data = m;
+    m->handles = 4;
     uv_timer_start(&m->t_retain, on_retain, clamp_ms(cfg->retention_check_ms, 300000),
                    clamp_ms(cfg->retention_check_ms, 300000));
     uv_timer_start(&m->t_flush, on_flush, clamp_ms(cfg->flush_check_ms, 1000),
@@ -741,7 +764,9 @@ int kf_logmgr_open(kf_logmgr_t **out, uv_loop_t *loop,
                    clamp_ms(cfg->checkpoint_ms, 60000));
     uv_unref((uv_handle_t *)&m->t_retain);
     uv_unref((uv_handle_t *)&m->t_flush);
+    uv_timer_start(&m->t_clean, on_clean, 15000, 15000); /* log.cleaner.backoff.ms */
     uv_unref((uv_handle_t *)&m->t_ckpt);
+    uv_unref((uv_handle_t *)&m->t_clean);
     *out = m;
     return 0;
 }
@@ -827,6 +852,7 @@ static void final_done(uv_work_t *req, int status)
     uv_close((uv_handle_t *)&m->t_retain, on_timer_closed);
     uv_close((uv_handle_t *)&m->t_flush, on_timer_closed);
     uv_close((uv_handle_t *)&m->t_ckpt, on_timer_closed);
+    uv_close((uv_handle_t *)&m->t_clean, on_timer_closed);
 }
 
 static void log_closed(void *arg, int status)
@@ -881,6 +907,7 @@ void kf_logmgr_close(kf_logmgr_t *m, void (*done)(void *arg), void *arg)
     uv_timer_stop(&m->t_retain);
     uv_timer_stop(&m->t_flush);
     uv_timer_stop(&m->t_ckpt);
+    uv_timer_stop(&m->t_clean);
     /* Checkpoints as they will be once every log is flushed: recovery
      * point = log end. */
     m->final = ckpt_collect(m, true);

@@ -5,6 +5,7 @@
 #define ODRADEK_TEST_KF_TESTBATCH_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -17,6 +18,8 @@ struct tb_opts {
     int64_t base_ts;
     int     ts_step;       /* per record */
     int     value_len;
+    int     keys;          /* 0: null keys; else key = (key_base + k) % keys */
+    int     key_base;
 };
 
 /* Append one batch of n records to b; returns its size. */
@@ -45,7 +48,15 @@ static inline size_t tb_batch(buf_t *b, int n, const struct tb_opts *o)
         buf_put_i8(&rec, 0);
         buf_put_varint(&rec, (int64_t)k * o->ts_step);
         buf_put_varint(&rec, k);
-        buf_put_varint(&rec, -1);      /* null key */
+        if (o->keys > 0) {
+            char kb[16];
+            int  kl = snprintf(kb, sizeof kb, "k%d", (o->key_base + k) % o->keys);
+
+            buf_put_varint(&rec, kl);
+            buf_put(&rec, kb, (size_t)kl);
+        } else {
+            buf_put_varint(&rec, -1);  /* null key */
+        }
         buf_put_varint(&rec, o->value_len);
         for (i = 0; i < (size_t)o->value_len; i++)
             buf_put_u8(&rec, (uint8_t)('a' + (k + (int)i) % 26));
@@ -62,7 +73,7 @@ static inline size_t tb_batch(buf_t *b, int n, const struct tb_opts *o)
 
 static inline struct tb_opts tb_default(void)
 {
-    struct tb_opts o = { -1, -1, -1, 1700000000000LL, 1, 10 };
+    struct tb_opts o = { -1, -1, -1, 1700000000000LL, 1, 10, 0, 0 };
     return o;
 }
 
