@@ -622,9 +622,11 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
     zk_client_t *c = g->data;
     int          rc;
 
-    if (status == UV_ECANCELED || c->phase != P_RESOLVE) {
+    c->handles--; /* the request counted as a handle: c outlives it */
+    if (status == UV_ECANCELED || c->phase != P_RESOLVE || c->closing) {
         if (ai)
             uv_freeaddrinfo(ai);
+        maybe_finish_close(c);
         return;
     }
     if (status < 0 || ai == NULL) {
@@ -661,8 +663,10 @@ static void start_attempt(zk_client_t *c)
     c->gai.data = c;
     c->last_recv = clock_mono_ms();
     uv_timer_start(&c->timer, on_tick, (uint64_t)c->o.connect_timeout_ms, 0);
+    c->handles++;
     rc = uv_getaddrinfo(c->loop, &c->gai, on_resolved, h->host, port, &hints);
     if (rc < 0) {
+        c->handles--;
         c->phase = P_IDLE;
         drop_connection(c, ZK_ECONNECTIONLOSS);
     }

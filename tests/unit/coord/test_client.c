@@ -369,12 +369,40 @@ static void test_expiry_starts_new_session(void **state)
     close_client(c);
 }
 
+/* A server that is not there: requests wait, close fails them with
+ * ZK_ECLOSING, the client is freed (no leak, no late callback). */
+static void test_close_while_connecting(void **state)
+{
+    struct zk_client_opts o = { 0 };
+    zk_client_t          *c;
+    struct got            g = { 0 };
+    int                   before = closed, i;
+
+    (void)state;
+    o.connect = "127.0.0.1:1,localhost:1";
+    o.session_timeout_ms = 4000;
+    o.connect_timeout_ms = 200;
+    assert_int_equal(zk_client_new(&loop, &o, &c), 0);
+    assert_int_equal(zk_client_get(c, "/x", false, cb, &g), 0);
+    for (i = 0; i < 20; i++)
+        uv_run(&loop, UV_RUN_NOWAIT); /* a few refused attempts */
+    assert_int_equal(g.calls, 0);
+    assert_int_equal(zk_client_state(c), ZK_CLIENT_CONNECTING);
+    zk_client_close(c, on_closed, NULL);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.r.err, ZK_ECLOSING);
+    assert_true(run_until(&closed, before + 1, 5000));
+    assert_int_equal(zk_client_new(&loop, &(struct zk_client_opts){ .connect = "no-port" }, &c),
+                     ERR_MALFORMED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watches_survive_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_starts_new_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_while_connecting, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("zk_client", tests, NULL, NULL);
