@@ -308,3 +308,33 @@ def test_frame_limit_jute_maxbuffer(coord_factory):
     r.send_frame(struct.pack(">ii", 9, 1) + create_body("/big", b"x" * 20000))
     assert connection_closed(r.sock)
     assert raw(coord).exists("/small")[0] == 0
+
+
+def test_sessionless_connection_closed_after_10s(coord):
+    s = socket.create_connection((coord.host, coord.port))
+    t0 = time.monotonic()
+    assert connection_closed(s, timeout=20)
+    assert 9.0 <= time.monotonic() - t0 <= 16.0
+
+
+def test_watch_listing_words(coord):
+    r = raw(coord)
+    assert r.create("/wl")[0] == 0
+    assert r.get("/wl", watch=True)[0] == 0
+    assert r.children("/", watch=True)[0] == 0
+    sid = "0x%x" % r.session_id
+    assert four_letter(coord.host, coord.port, "wchs") == \
+        "1 connections watching 2 paths\nTotal watches:2\n"
+    wchc = four_letter(coord.host, coord.port, "wchc")
+    assert wchc.startswith(sid + "\n") and "\t/wl\n" in wchc and "\t/\n" in wchc
+    wchp = four_letter(coord.host, coord.port, "wchp")
+    assert f"/wl\n\t{sid}\n" in wchp
+    cons = four_letter(coord.host, coord.port, "cons")
+    assert f"sid={sid}," in cons and "lop=getChildren" in cons
+    dump = four_letter(coord.host, coord.port, "dump")
+    assert dump.startswith("SessionTracker dump:\n") and sid in dump
+    assert r.create("/wl/e", flags=1)[0] == 0
+    assert f"{sid}:\n\t/wl/e\n" in four_letter(coord.host, coord.port, "dump")
+    dirs = four_letter(coord.host, coord.port, "dirs")
+    assert dirs.startswith("datadir_size: ") and "\nlogdir_size: " in dirs
+    assert four_letter(coord.host, coord.port, "gtmk") == "306"
