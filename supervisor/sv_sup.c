@@ -732,7 +732,9 @@ static void sv_prog_on_exit(void *ud, pid_t pid, int status)
         log_info("%s: pid %d killed by signal %d (%s)", p->conf.name, (int)pid,
                  -code, sv_state_name(p->state));
     sv_sup_state_write(p->sup);
-    ev = sv_state_exit_event(&p->conf, code, in_start, p->failed_starts);
+    /* the exit we asked for is not judged by the restart policy */
+    ev = p->state == SV_STOPPING ? SV_EV_EXIT_DONE
+       : sv_state_exit_event(&p->conf, code, in_start, p->failed_starts);
     if (ev == SV_EV_EXIT_FATAL && p->state != SV_STOPPING)
         log_error("%s: %s: not restarted", p->conf.name,
                   code == 78 ? "exit code 78 (configuration error)"
