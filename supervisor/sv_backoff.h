@@ -5,10 +5,8 @@
  * supervisors never retry in lockstep; the count n resets once the program
  * has been ready for reset_ms.
  *
- * Intensity (Erlang/OTP's MaxR in MaxT): more than max restarts within
- * period_ms means restarting does not help; the caller escalates (ordered
- * stop, exit non-zero) so that systemd, upstart or Docker takes over.
- * Times are milliseconds on any monotonic clock (tests pass a fake one). */
+ * Times are milliseconds on any monotonic clock (tests pass a fake one).
+ * The restart intensity limit is sv_intensity.h. */
 #ifndef ODRADEK_SV_BACKOFF_H
 #define ODRADEK_SV_BACKOFF_H
 
@@ -30,21 +28,5 @@ int64_t sv_backoff_ceiling(const struct sv_backoff *b, unsigned attempt);
  * *ceiling_out (may be NULL) gets the ceiling the delay was drawn under. */
 int64_t sv_backoff_next(struct sv_backoff *b, int64_t ready_ms, uint64_t rnd,
                         int64_t *ceiling_out);
-
-struct sv_intensity {
-    int      max;        /* restarts allowed per period; 0 = none */
-    int64_t  period_ms;
-    int64_t *times;      /* ring of the last max+1 restart times (owned) */
-    int      n;          /* entries used, <= max + 1 */
-    int      head;       /* next slot */
-};
-
-void sv_intensity_init(struct sv_intensity *it, int max, int64_t period_ms);
-void sv_intensity_free(struct sv_intensity *it);
-/* Record a restart at now_ms.  Returns true when this makes more than max
- * restarts within the last period_ms: the caller must escalate. */
-bool sv_intensity_add(struct sv_intensity *it, int64_t now_ms);
-/* Restarts recorded within the period ending at now_ms. */
-int  sv_intensity_count(const struct sv_intensity *it, int64_t now_ms);
 
 #endif

@@ -685,7 +685,7 @@ static void sv_prog_conf_defaults(struct sv_prog_conf *p)
     p->rlimit_nproc = -1;
 }
 
-void sv_prog_conf_free(struct sv_prog_conf *p)
+void sv_conf_prog_free(struct sv_prog_conf *p)
 {
     sv_conf_strv_free(p->argv);
     sv_conf_strv_free(p->env);
@@ -720,7 +720,7 @@ static char *sv_strdup0(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-void sv_prog_conf_copy(struct sv_prog_conf *dst, const struct sv_prog_conf *src)
+void sv_conf_prog_copy(struct sv_prog_conf *dst, const struct sv_prog_conf *src)
 {
     *dst = *src;
     dst->argv = sv_strv_dup(src->argv);
@@ -738,7 +738,7 @@ void sv_prog_conf_copy(struct sv_prog_conf *dst, const struct sv_prog_conf *src)
 void sv_conf_free(struct sv_conf *c)
 {
     for (int i = 0; i < c->nprogs; i++)
-        sv_prog_conf_free(&c->progs[i]);
+        sv_conf_prog_free(&c->progs[i]);
     free(c->path);
     free(c->here);
     free(c->control_socket);

@@ -111,9 +111,9 @@ int  sv_conf_load_string(struct sv_conf *c, const char *path,
                          const char *text, size_t len, bool resolve_users,
                          char *err, size_t errlen);
 void sv_conf_free(struct sv_conf *c);
-void sv_prog_conf_free(struct sv_prog_conf *p);
+void sv_conf_prog_free(struct sv_prog_conf *p);
 /* Deep copy (reload keeps programs past the old config's lifetime). */
-void sv_prog_conf_copy(struct sv_prog_conf *dst, const struct sv_prog_conf *src);
+void sv_conf_prog_copy(struct sv_prog_conf *dst, const struct sv_prog_conf *src);
 const struct sv_prog_conf *sv_conf_find(const struct sv_conf *c,
                                         const char *name);
 

@@ -109,7 +109,7 @@ static const char *const sv_state_names[SV_NSTATES] = {
     "BACKOFF", "STOPPING", "EXITED", "FATAL",
 };
 
-static const char *const sv_event_names[SV_NEVENTS] = {
+static const char *const sv_state_event_names[SV_NEVENTS] = {
     "start", "startsecs", "ready", "live-ok", "live-fail", "live-dead",
     "start-timeout", "exit-restart", "exit-done", "exit-fatal",
     "backoff-done", "stop", "restart", "stop-timeout",
@@ -120,7 +120,7 @@ const char *sv_state_name(enum sv_state s)
     return (unsigned)s < SV_NSTATES ? sv_state_names[s] : "UNKNOWN";
 }
 
-const char *sv_event_name(enum sv_event ev)
+const char *sv_state_event_name(enum sv_event ev)
 {
-    return (unsigned)ev < SV_NEVENTS ? sv_event_names[ev] : "unknown";
+    return (unsigned)ev < SV_NEVENTS ? sv_state_event_names[ev] : "unknown";
 }

@@ -80,6 +80,6 @@ enum sv_event sv_state_exit_event(const struct sv_prog_conf *c, int code,
 bool sv_state_has_process(enum sv_state s);
 
 const char *sv_state_name(enum sv_state s);
-const char *sv_event_name(enum sv_event ev);
+const char *sv_state_event_name(enum sv_event ev);
 
 #endif

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "notify.h"
 #include "sv_backoff.h"
+#include "sv_intensity.h"
 #include "sv_ctl.h"
 #include "sv_log.h"
 #include "sv_probe.h"
@@ -886,7 +887,7 @@ static void sv_prog_event(struct sv_prog *p, enum sv_event ev)
     if (t.next != old) {
         p->state_ms = now;
         log_info("%s: %s -> %s (%s)", p->conf.name, sv_state_name(old),
-                 sv_state_name(t.next), sv_event_name(ev));
+                 sv_state_name(t.next), sv_state_event_name(ev));
         if (t.next == SV_READY && old != SV_UNHEALTHY)
             p->ready_ms = now;
         if (t.next == SV_READY || t.next == SV_RUNNING)
@@ -917,9 +918,9 @@ static void sv_prog_on_handle_closed(uv_handle_t *h)
     if (--p->open_handles == 0) {
         sv_log_close(&p->log);
         sv_intensity_free(&p->intensity);
-        sv_prog_conf_free(&p->conf);
+        sv_conf_prog_free(&p->conf);
         if (p->has_next_conf)
-            sv_prog_conf_free(&p->next_conf);
+            sv_conf_prog_free(&p->next_conf);
         free(p);
     }
 }
@@ -953,7 +954,7 @@ static struct sv_prog *sv_prog_new(struct sv_sup *s, const struct sv_prog_conf *
     int             rc;
 
     p->sup = s;
-    sv_prog_conf_copy(&p->conf, c);
+    sv_conf_prog_copy(&p->conf, c);
     p->state = SV_STOPPED;
     p->state_ms = clock_mono_ms();
     p->last_code = INT_MIN;
@@ -993,7 +994,7 @@ static void sv_prog_free(struct sv_prog *p)
 
 static void sv_prog_apply_next_conf(struct sv_prog *p)
 {
-    sv_prog_conf_free(&p->conf);
+    sv_conf_prog_free(&p->conf);
     p->conf = p->next_conf;
     memset(&p->next_conf, 0, sizeof p->next_conf);
     p->has_next_conf = false;
@@ -1158,8 +1159,8 @@ static int sv_sup_do_reload(struct sv_sup *s, buf_t *out)
             continue;       /* unchanged: not touched */
         changed++;
         if (p->has_next_conf)
-            sv_prog_conf_free(&p->next_conf);
-        sv_prog_conf_copy(&p->next_conf, c);
+            sv_conf_prog_free(&p->next_conf);
+        sv_conf_prog_copy(&p->next_conf, c);
         p->has_next_conf = true;
         if (sv_state_has_process(p->state)) {
             sv_prog_event(p, SV_EV_RESTART); /* new conf applied once down */

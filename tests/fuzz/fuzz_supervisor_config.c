@@ -34,9 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int r = 0; r < p->nrequires; r++)
             FUZZ_CHECK(sv_conf_find(&c, p->requires[r]) != NULL &&
                        strcmp(p->requires[r], p->name) != 0);
-        sv_prog_conf_copy(&copy, p);
+        sv_conf_prog_copy(&copy, p);
         FUZZ_CHECK(strcmp(copy.fingerprint, p->fingerprint) == 0);
-        sv_prog_conf_free(&copy);
+        sv_conf_prog_free(&copy);
     }
     sv_conf_free(&c);
     return 0;

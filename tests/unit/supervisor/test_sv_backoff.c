@@ -3,6 +3,7 @@
 #include "cmocka_all.h"
 
 #include "sv_backoff.h"
+#include "sv_intensity.h"
 
 static void test_ceiling_doubles_to_cap(void **state)
 {

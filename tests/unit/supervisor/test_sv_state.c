@@ -49,7 +49,7 @@ static void test_rows(void **state)
         struct sv_transition t = sv_state_step(rows[i].from, rows[i].ev);
 
         print_message("row %zu: %s + %s\n", i, sv_state_name(rows[i].from),
-                      sv_event_name(rows[i].ev));
+                      sv_state_event_name(rows[i].ev));
         assert_int_equal(t.next, rows[i].to);
         assert_int_equal(t.act, rows[i].act);
     }
@@ -84,7 +84,7 @@ static void test_ignored(void **state)
 
         print_message("ignored %zu: %s + %s\n", i,
                       sv_state_name(ignored[i].from),
-                      sv_event_name(ignored[i].ev));
+                      sv_state_event_name(ignored[i].ev));
         assert_int_equal(t.act, SV_ACT_IGNORE);
         assert_int_equal(t.next, ignored[i].from);
     }
