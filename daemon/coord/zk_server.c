@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -236,30 +238,55 @@ static void expire_session(struct zk_server *s, struct zk_sess *x, const char *w
 
 /* -- snapshots ---------------------------------------------------------------- */
 
-static void snap_done(int err, int64_t zxid, void *arg)
+/* The snapshot child exited (SIGCHLD; we have no other children). */
+static void on_sigchld(uv_signal_t *h, int signum)
 {
-    struct zk_server *s = arg;
+    struct zk_server *s = h->data;
+    int               status;
+    pid_t             pid;
 
+    (void)signum;
+    if (s->snap_pid <= 0)
+        return;
+    pid = waitpid(s->snap_pid, &status, WNOHANG);
+    if (pid != s->snap_pid)
+        return;
+    s->snap_pid = 0;
     s->snapping = false;
-    if (err < 0)
-        log_error("snapshot 0x%" PRIx64 ": %s", (uint64_t)zxid, err_str(err));
-    else
-        s->last_snap_zxid = zxid;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        s->last_snap_zxid = s->snap_zxid;
+        log_info("snapshot 0x%" PRIx64 " written", (uint64_t)s->snap_zxid);
+    } else {
+        log_error("snapshot 0x%" PRIx64 " failed (child status 0x%x); the txn log still "
+                  "holds everything", (uint64_t)s->snap_zxid, (unsigned)status);
+    }
 }
 
 static void maybe_snapshot(struct zk_server *s)
 {
-    buf_t b = BUF_INIT;
+    pid_t   pid;
+    int64_t t0;
 
     if (s->snapping || s->since_snap < (uint64_t)s->cfg->snap_count || s->stopping)
         return;
     s->since_snap = 0;
-    zk_snap_serialize(&s->tree, &b);
+    t0 = clock_mono_ns();
+    /* ZooKeeper serialises from a thread while the tree changes (a fuzzy
+     * snapshot, made consistent by idempotent replay).  Our replay is not
+     * idempotent, so the snapshot must be exact at one zxid: a forked child
+     * gets a copy-on-write image of the tree for the price of the fork. */
+    pid = zk_snap_fork(&s->tree, s->cfg->data_dir);
+    if (pid < 0) {
+        log_error("snapshot: fork: %s", err_str((int)pid));
+        return;
+    }
+    s->snapping = true;
+    s->snap_pid = pid;
+    s->snap_zxid = s->tree.zxid;
     zk_log_roll(&s->log);
-    if (zk_snap_write_async(s->loop, s->cfg->data_dir, zk_config_log_dir(s->cfg),
-                            s->tree.zxid, &b, 0, snap_done, s) == 0)
-        s->snapping = true;
-    buf_free(&b);
+    log_info("snapshot 0x%" PRIx64 ": %u znodes, writer pid %d forked in %.1f ms",
+             (uint64_t)s->tree.zxid, zk_tree_node_count(&s->tree), (int)pid,
+             (double)(clock_mono_ns() - t0) / 1e6);
 }
 
 /* -- autopurge (PurgeTxnLog every autopurge.purgeInterval hours) -------------- */
@@ -1069,6 +1096,10 @@ int zk_server_start(struct zk_server *s, uv_loop_t *loop, const struct zk_config
     s->handles++;
     uv_timer_start(&s->tick, on_tick, (uint64_t)(cfg->tick_time / 2 + 1),
                    (uint64_t)(cfg->tick_time / 2 + 1));
+    uv_signal_init(loop, &s->sigchld);
+    s->sigchld.data = s;
+    s->handles++;
+    uv_signal_start(&s->sigchld, on_sigchld, SIGCHLD);
     uv_timer_init(loop, &s->purge);
     s->purge.data = s;
     s->handles++;
@@ -1149,5 +1180,14 @@ void zk_server_stop(struct zk_server *s, void (*on_stopped)(struct zk_server *s)
     conn_listener_close(&s->lis);
     uv_close((uv_handle_t *)&s->tick, on_tick_closed);
     uv_close((uv_handle_t *)&s->purge, on_tick_closed);
+    uv_close((uv_handle_t *)&s->sigchld, on_tick_closed);
+    if (s->snap_pid > 0) {
+        int status;
+
+        /* an unfinished snapshot is only a temp file: drop it */
+        kill(s->snap_pid, SIGKILL);
+        waitpid(s->snap_pid, &status, 0);
+        s->snap_pid = 0;
+    }
     zk_log_close(&s->log, on_log_closed);
 }

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "arena.h"
@@ -84,6 +85,7 @@ struct zk_server {
     struct conn_ops         ops;
     uv_timer_t              tick;
     uv_timer_t              purge;
+    uv_signal_t             sigchld;
     struct zk_cnx          *cnxs;
     uint32_t                ncnx;
     struct zk_out          *outq, **outq_tail;
@@ -95,6 +97,8 @@ struct zk_server {
     /* snapshots */
     uint64_t                since_snap;
     bool                    snapping;
+    pid_t                   snap_pid;       /* snapshot writer child */
+    int64_t                 snap_zxid;
     bool                    purging;
     int64_t                 last_snap_zxid;
     /* statistics */

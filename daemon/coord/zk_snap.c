@@ -21,61 +21,203 @@
 #define SNAP_END     0x4f445a45u /* "ODZE" */
 #define SNAP_VERSION 1
 
-struct ser {
-    buf_t *out;
+/* Where serialised bytes go: a growable buf (tests, fuzzing) or a file
+ * through a fixed window (the forked child: no malloc after fork). */
+struct sink {
+    buf_t   *b;          /* buf mode */
+    int      fd;         /* file mode */
+    uint8_t *win;
+    size_t   len, cap;
+    uint32_t crc;        /* file mode: over everything flushed */
+    int      err;
 };
+
+static void sink_flush(struct sink *k)
+{
+    size_t off = 0;
+
+    k->crc = crc32c(k->crc, k->win, k->len);
+    while (off < k->len && k->err == 0) {
+        ssize_t w = write(k->fd, k->win + off, k->len - off);
+
+        if (w < 0) {
+            if (errno != EINTR)
+                k->err = -errno;
+            continue;
+        }
+        off += (size_t)w;
+    }
+    k->len = 0;
+}
+
+static void put(struct sink *k, const void *p, size_t n)
+{
+    const uint8_t *q = p;
+
+    if (k->b) {
+        buf_put(k->b, p, n);
+        return;
+    }
+    while (n > 0) {
+        size_t room = k->cap - k->len, m = n < room ? n : room;
+
+        memcpy(k->win + k->len, q, m);
+        k->len += m;
+        q += m;
+        n -= m;
+        if (k->len == k->cap)
+            sink_flush(k);
+    }
+}
+
+static void put_u8(struct sink *k, uint8_t v)
+{
+    put(k, &v, 1);
+}
+
+static void put_u32(struct sink *k, uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+
+    put(k, b, 4);
+}
+
+static void put_i32(struct sink *k, int32_t v)
+{
+    put_u32(k, (uint32_t)v);
+}
+
+static void put_i64(struct sink *k, int64_t v)
+{
+    put_u32(k, (uint32_t)((uint64_t)v >> 32));
+    put_u32(k, (uint32_t)v);
+}
+
+static void put_bytes(struct sink *k, const void *p, int32_t n)
+{
+    put_i32(k, n);
+    if (n > 0)
+        put(k, p, (size_t)n);
+}
+
+static void put_str(struct sink *k, const char *s)
+{
+    put_bytes(k, s, (int32_t)strlen(s));
+}
 
 static void put_node(const struct zk_node *n, void *arg)
 {
-    buf_t  *b = ((struct ser *)arg)->out;
-    int32_t i;
+    struct sink *k = arg;
+    int32_t      i;
 
-    buf_put_u32(b, n->plen);
-    buf_put(b, n->path, n->plen);
-    zk_jute_put_buffer(b, n->data, n->dlen);
-    buf_put_i32(b, n->acl ? n->acl->n : 0);
+    put_u32(k, n->plen);
+    put(k, n->path, n->plen);
+    put_bytes(k, n->data, n->dlen);
+    put_i32(k, n->acl ? n->acl->n : 0);
     for (i = 0; n->acl && i < n->acl->n; i++) {
-        buf_put_i32(b, n->acl->v[i].perms);
-        zk_jute_put_string(b, n->acl->v[i].scheme);
-        zk_jute_put_string(b, n->acl->v[i].id);
+        put_i32(k, n->acl->v[i].perms);
+        put_str(k, n->acl->v[i].scheme);
+        put_str(k, n->acl->v[i].id);
     }
-    buf_put_i64(b, n->czxid);
-    buf_put_i64(b, n->mzxid);
-    buf_put_i64(b, n->ctime);
-    buf_put_i64(b, n->mtime);
-    buf_put_i64(b, n->pzxid);
-    buf_put_i32(b, n->version);
-    buf_put_i32(b, n->cversion);
-    buf_put_i32(b, n->aversion);
-    buf_put_i64(b, n->owner);
-    buf_put_i64(b, n->ttl);
-    buf_put_u8(b, n->kind);
+    put_i64(k, n->czxid);
+    put_i64(k, n->mzxid);
+    put_i64(k, n->ctime);
+    put_i64(k, n->mtime);
+    put_i64(k, n->pzxid);
+    put_i32(k, n->version);
+    put_i32(k, n->cversion);
+    put_i32(k, n->aversion);
+    put_i64(k, n->owner);
+    put_i64(k, n->ttl);
+    put_u8(k, n->kind);
 }
 
-void zk_snap_serialize(const zk_tree_t *t, buf_t *out)
+/* Everything up to the trailer (magic, zxid, sessions, nodes, end mark). */
+static void put_body(struct sink *k, const zk_tree_t *t, const struct zk_node **stack)
 {
-    struct ser s = { out };
-    size_t     start = out->len;
-    uint32_t   i;
+    uint32_t i;
 
-    buf_reserve(out, (size_t)t->data_bytes + (size_t)t->nnodes * 96 + 4096);
-    buf_put_u32(out, SNAP_MAGIC);
-    buf_put_u32(out, SNAP_VERSION);
-    buf_put_i64(out, t->zxid);
-    buf_put_u32(out, t->nsess);
+    put_u32(k, SNAP_MAGIC);
+    put_u32(k, SNAP_VERSION);
+    put_i64(k, t->zxid);
+    put_u32(k, t->nsess);
     for (i = 0; i <= t->stabmask; i++) {
         const struct zk_tsess *x;
 
         for (x = t->stab[i]; x; x = x->hnext) {
-            buf_put_i64(out, x->id);
-            buf_put_i32(out, x->timeout);
-            buf_put(out, x->passwd, ZK_PASSWD_LEN);
+            put_i64(k, x->id);
+            put_i32(k, x->timeout);
+            put(k, x->passwd, ZK_PASSWD_LEN);
         }
     }
-    zk_tree_walk(t, put_node, &s);
-    buf_put_u32(out, 0); /* end of nodes */
+    if (stack)
+        zk_tree_walk_with(t, put_node, k, stack);
+    else
+        zk_tree_walk(t, put_node, k);
+    put_u32(k, 0); /* end of nodes */
+}
+
+void zk_snap_serialize(const zk_tree_t *t, buf_t *out)
+{
+    struct sink k = { 0 };
+    size_t      start = out->len;
+
+    k.b = out;
+    k.fd = -1;
+    buf_reserve(out, (size_t)t->data_bytes + (size_t)t->nnodes * 96 + 4096);
+    put_body(&k, t, NULL);
     buf_put_u32(out, crc32c(0, out->data + start, out->len - start));
     buf_put_u32(out, SNAP_END);
+}
+
+/* The forked child: serialise through a fixed window into the temp file,
+ * fdatasync, rename, fsync the directory, _exit.  Only system calls and
+ * memory prepared before the fork: no malloc, no locks, no libuv. */
+static void snap_child(const zk_tree_t *t, const struct zk_node **stack, const char *tmp,
+                       const char *path, const char *dir)
+{
+    static uint8_t win[1 << 20];
+    struct sink    k = { 0 };
+    uint32_t       crc;
+    int            dfd;
+
+    k.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (k.fd < 0)
+        _exit(2);
+    k.win = win;
+    k.cap = sizeof win;
+    put_body(&k, t, stack);
+    sink_flush(&k);
+    crc = k.crc;
+    put_u32(&k, crc);
+    put_u32(&k, SNAP_END);
+    sink_flush(&k);
+    if (k.err != 0 || fdatasync(k.fd) < 0 || close(k.fd) < 0 || rename(tmp, path) < 0) {
+        unlink(tmp);
+        _exit(3);
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    _exit(0);
+}
+
+pid_t zk_snap_fork(const zk_tree_t *t, const char *dir)
+{
+    char                   path[4096], tmp[4200];
+    const struct zk_node **stack;
+    pid_t                  pid;
+
+    snprintf(path, sizeof path, "%s/snapshot.%016" PRIx64, dir, (uint64_t)t->zxid);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    stack = xmalloc(((size_t)t->nnodes + 1) * sizeof *stack);
+    pid = fork();
+    if (pid == 0)
+        snap_child(t, stack, tmp, path, dir); /* never returns */
+    free(stack);
+    return pid < 0 ? -errno : pid;
 }
 
 int zk_snap_parse(zk_tree_t *t, const uint8_t *p, size_t n, int64_t *zxid)
@@ -223,6 +365,15 @@ static int list_snaps(const char *dir, struct snapfile **out, int *n)
         char    *end;
         uint64_t v;
 
+        if (strncmp(e->d_name, "snapshot.", 9) == 0 && strlen(e->d_name) == 29 &&
+            strcmp(e->d_name + 25, ".tmp") == 0) {
+            char p[4096];
+
+            /* a writer that died (crash, or killed at shutdown) */
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+            continue;
+        }
         if (strncmp(e->d_name, "snapshot.", 9) != 0 || strlen(e->d_name) != 25)
             continue;
         v = strtoull(e->d_name + 9, &end, 16);

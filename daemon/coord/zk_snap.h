@@ -8,19 +8,26 @@
  * snapshot under the real name), loading, and retention.
  * Does not own: when to snapshot (zk_server), the log (zk_log).
  *
- * The state is serialised into memory on the loop (a copy of the tree:
- * one memcpy-speed pass, ~10 ms per 100k znodes) so that writes may go on
- * while the file is written; replaying the logs after the snapshot's
- * zxid then reproduces the later state. */
+ * The daemon snapshots from a forked child (zk_snap_fork): the kernel's
+ * copy-on-write gives it a frozen image of the tree at one zxid while the
+ * parent goes on serving; replaying the logs after that zxid reproduces
+ * the later state.  zk_snap_serialize/zk_snap_write are the in-memory
+ * path (tests, fuzzing). */
 #ifndef ODRADEK_ZK_SNAP_H
 #define ODRADEK_ZK_SNAP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "buf.h"
 #include "zk_tree.h"
 
+/* Writes the snapshot of t as it is now from a forked child process (the
+ * copy-on-write image of the tree), so the event loop does not pause to
+ * serialise it.  Returns the child's pid (it exits 0 once the file is
+ * durable under its final name, non-zero on failure), or < 0. */
+pid_t zk_snap_fork(const zk_tree_t *t, const char *dir);
 /* Appends the serialised state of t (at t->zxid) to out. */
 void zk_snap_serialize(const zk_tree_t *t, buf_t *out);
 /* Restores a serialised state into t, which must be freshly initialised.

@@ -1141,26 +1141,29 @@ void zk_tree_reapable(const zk_tree_t *t, int64_t now_ms, buf_t *paths)
 
 /* -- walk and restore (snapshots) ------------------------------------------ */
 
-void zk_tree_walk(const zk_tree_t *t,
-                  void (*fn)(const struct zk_node *n, void *arg), void *arg)
+void zk_tree_walk_with(const zk_tree_t *t,
+                       void (*fn)(const struct zk_node *n, void *arg), void *arg,
+                       const struct zk_node **stack)
 {
-    const struct zk_node **stack;
-    uint32_t               sp = 0, cap = 256, i;
+    uint32_t sp = 0, i;
 
-    stack = xmalloc(cap * sizeof *stack);
+    /* The stack never holds more than every node once. */
     stack[sp++] = t->root;
     while (sp) {
         const struct zk_node *x = stack[--sp];
 
         fn(x, arg);
-        for (i = 0; i < x->nkids; i++) {
-            if (sp == cap) {
-                cap *= 2;
-                stack = xrealloc(stack, cap * sizeof *stack);
-            }
+        for (i = 0; i < x->nkids; i++)
             stack[sp++] = x->kids[i];
-        }
     }
+}
+
+void zk_tree_walk(const zk_tree_t *t,
+                  void (*fn)(const struct zk_node *n, void *arg), void *arg)
+{
+    const struct zk_node **stack = xmalloc(((size_t)t->nnodes + 1) * sizeof *stack);
+
+    zk_tree_walk_with(t, fn, arg, stack);
     free(stack);
 }
 

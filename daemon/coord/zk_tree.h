@@ -126,6 +126,11 @@ void zk_tree_reapable(const zk_tree_t *t, int64_t now_ms, buf_t *paths);
 /* Visits every node in pre-order (parents before children). */
 void zk_tree_walk(const zk_tree_t *t,
                   void (*fn)(const struct zk_node *n, void *arg), void *arg);
+/* The same without allocating: stack has room for nnodes + 1 pointers
+ * (for a forked child, which must not call malloc). */
+void zk_tree_walk_with(const zk_tree_t *t,
+                       void (*fn)(const struct zk_node *n, void *arg), void *arg,
+                       const struct zk_node **stack);
 /* Snapshot restore: inserts a node whose parent exists (or the root,
  * which replaces the initial one's fields).  Takes nothing; copies. */
 int  zk_tree_restore_node(zk_tree_t *t, const char *path, size_t plen,
