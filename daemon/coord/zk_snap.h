@@ -44,12 +44,4 @@ int  zk_snap_load(const char *dir, zk_tree_t *t, int64_t *zxid, int *skipped);
  * the zxid of the oldest kept (logs up to it may go), or 0 if none. */
 int64_t zk_snap_purge(const char *dir, int retain);
 
-/* Asynchronous write on the threadpool: takes the bytes of *b; then, if
- * retain_for_purge > 0, purges old snapshots and the logs (in log_dir)
- * they no longer need.  done(err, zxid, arg) runs on the loop.  Returns 0 or < 0 (done will not run). */
-int  zk_snap_write_async(uv_loop_t *loop, const char *dir, const char *log_dir,
-                         int64_t zxid, buf_t *b, int retain_for_purge,
-                         void (*done)(int err, int64_t zxid, void *arg),
-                         void *arg);
-
 #endif
