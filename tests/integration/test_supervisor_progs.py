@@ -421,10 +421,10 @@ command = /bin/sleep 1000
 startsecs = 0.1
 """)
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    os.chmod(sv.workdir, 0o755)  # the directory lets anyone reach the socket
     r = subprocess.run(as_nobody + [bin_path("odradek"), "ctl", "--socket", sv.sock,
                                     "status"], capture_output=True, text=True)
     assert r.returncode == 4 and "ermission denied" in r.stderr, r  # mode 0660
-    os.chmod(sv.workdir, 0o755)
     os.chmod(sv.sock, 0o666)  # even with the mode loosened, SO_PEERCRED refuses
     r = subprocess.run(as_nobody + [bin_path("odradek"), "ctl", "--socket", sv.sock,
                                     "status"], capture_output=True, text=True)
