@@ -3,6 +3,8 @@
 #include "sv_ctl.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -256,6 +258,38 @@ static void sv_ctl_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     sv_ctl_answer(cl, (const char *)cl->in.data);
 }
 
+/* Is gid among the supplementary groups of pid (its "Groups:" line in
+ * /proc/PID/status)?  SO_PEERCRED carries only the primary group, and an
+ * operator is usually in the odradek group as a supplementary one. */
+static bool sv_ctl_pid_in_group(pid_t pid, gid_t gid)
+{
+    char  path[64], line[4096];
+    FILE *f;
+    bool  found = false;
+
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return false;
+    while (fgets(line, sizeof line, f)) {
+        char *p, *end;
+
+        if (strncmp(line, "Groups:", 7) != 0)
+            continue;
+        for (p = line + 7;; p = end) {
+            unsigned long g = strtoul(p, &end, 10);
+
+            if (end == p)
+                break;
+            if ((gid_t)g == gid)
+                found = true;
+        }
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
 static void sv_ctl_on_connection(uv_stream_t *srv, int status)
 {
     struct sv_ctl        *c = srv->data;
@@ -277,12 +311,13 @@ static void sv_ctl_on_connection(uv_stream_t *srv, int status)
         sv_ctl_client_close(cl);
         return;
     }
-    /* root, our own user, or a member (by primary group) of the socket
-     * file's group; the 0660 mode already keeps others out, this also
-     * holds if someone loosens the mode */
+    /* root, our own user, or a member of the socket file's group; the
+     * 0660 mode already keeps others out, this also holds if someone
+     * loosens the mode */
     if (uv_fileno((uv_handle_t *)&cl->h, &fd) < 0 ||
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-        !(cred.uid == 0 || cred.uid == geteuid() || cred.gid == c->gid)) {
+        !(cred.uid == 0 || cred.uid == geteuid() || cred.gid == c->gid ||
+          sv_ctl_pid_in_group(cred.pid, c->gid))) {
         log_warn("control socket: refused peer uid %d",
                  len == sizeof cred ? (int)cred.uid : -1);
         sv_ctl_client_close(cl);

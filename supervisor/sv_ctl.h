@@ -1,6 +1,7 @@
 /* sv_ctl: the control socket: a unix stream socket (mode 0660, never TCP,
  * the CVE-2017-11610 lesson), each peer checked with SO_PEERCRED (root,
- * our own uid, or the socket file's group), one request line per
+ * our own uid, or a member of the socket file's group, primary or
+ * supplementary), one request line per
  * connection:
  *
  *   status | status json | start NAME | stop NAME | restart NAME |

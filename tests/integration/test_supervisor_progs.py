@@ -430,6 +430,12 @@ startsecs = 0.1
                                     "status"], capture_output=True, text=True)
     assert r.returncode != 0 and r.returncode != 3, r
     assert "refused peer uid 65534" in sv.log_text()
+    # a member of the socket's group (here as a supplementary group) is let in
+    gid = os.stat(sv.sock).st_gid
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", f"--groups={gid}",
+                        bin_path("odradek"), "ctl", "--socket", sv.sock, "status"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r
 
 
 def test_config_errors_exit_78(tmp_path):
