@@ -561,3 +561,28 @@ restart_intensity = 100
     got = [int(c) for c in re.findall(r"flaky: restart in \d+ ms \(attempt \d+, ceiling (\d+) ms\)",
                                       sv.log_text())][:3]
     assert got == ceilings
+
+
+def test_total_restart_intensity_escalates(supervisor_factory):
+    sv = supervisor_factory("""[supervisor]
+control_socket = {sock}
+state_file = {dir}/sv.state
+restart_intensity = 3
+restart_period = 60
+[program:one]
+command = /bin/sh -c 'sleep 0.1; exit 1'
+startsecs = 0
+backoff_base = 0.01
+restart_intensity = 100
+[program:two]
+command = /bin/sh -c 'sleep 0.1; exit 1'
+startsecs = 0
+backoff_base = 0.01
+restart_intensity = 100
+""", wait=False)
+    sv.expect_exit = 1
+    assert sv.proc.wait(20) == 1
+    log = sv.log_text()
+    assert "more than 3 restarts in total in 60 s: escalating" in log, log[-2000:]
+    # neither program reached its own limit
+    assert len(re.findall(r"(one|two): restart in", log)) == 3
