@@ -346,6 +346,11 @@ void kf_logmgr_close(kf_logmgr_t *m, void (*done)(void *arg), void *arg);
  * already recorded (Kafka's InconsistentClusterIdException). */
 const char *kf_logmgr_cluster_id(const kf_logmgr_t *m);
 int         kf_logmgr_set_cluster_id(kf_logmgr_t *m, const char *id);
+/* What meta.properties said at open ("" if nothing: a fresh log dir), and
+ * an unconditional rewrite for the cluster-state module, which adopts the
+ * id of /cluster/id when the logs had none of their own. */
+const char *kf_logmgr_cluster_id_at_open(const kf_logmgr_t *m);
+int         kf_logmgr_replace_cluster_id(kf_logmgr_t *m, const char *id);
 
 /* The log of topic-partition, or NULL. */
 kf_log_t *kf_logmgr_get(kf_logmgr_t *m, const char *topic, int32_t partition);

@@ -68,6 +68,7 @@ struct kf_logmgr {
     struct mgr_entry    **buckets;
     size_t                nbuckets, n;
     char                  cluster_id[64];
+    char                  cluster_id_open[64]; /* from meta.properties */
     uv_timer_t            t_retain, t_flush, t_ckpt, t_clean;
     int                   handles;     /* timers still open */
     bool                  closing;
@@ -172,6 +173,10 @@ const char *kf_logmgr_dir(const kf_logmgr_t *m, int i)
     return i >= 0 && i < m->ndirs ? m->dirs[i].path : NULL;
 }
 const char *kf_logmgr_cluster_id(const kf_logmgr_t *m) { return m->cluster_id; }
+const char *kf_logmgr_cluster_id_at_open(const kf_logmgr_t *m)
+{
+    return m->cluster_id_open;
+}
 
 /* ---- names -------------------------------------------------------------- */
 
@@ -425,6 +430,12 @@ static int meta_write(const char *dir, int32_t broker_id, const char *cluster)
     return rc;
 }
 
+int kf_logmgr_replace_cluster_id(kf_logmgr_t *m, const char *id)
+{
+    m->cluster_id[0] = '\0';
+    return kf_logmgr_set_cluster_id(m, id);
+}
+
 int kf_logmgr_set_cluster_id(kf_logmgr_t *m, const char *id)
 {
     int i, rc;
@@ -599,6 +610,7 @@ static int open_dir(kf_logmgr_t *m, int di, const char **what)
             return ERR_CONFIG;
         }
         snprintf(m->cluster_id, sizeof m->cluster_id, "%s", mr.cluster_id);
+        snprintf(m->cluster_id_open, sizeof m->cluster_id_open, "%s", mr.cluster_id);
     }
     if (rc == UV_ENOENT || !mr.has_broker) {
         rc = meta_write(d->path, m->cfg.broker_id, mr.cluster_id);
