@@ -820,14 +820,16 @@ static void controller_get_cb(zk_client_t *c, const struct zk_result *res,
         chain_done(z);
         return;
     }
-    /* another broker (or our killed predecessor) is controller: the watch
-     * armed by this read re-runs the election when it goes */
-    if (!z->ready) {
-        if (id == z->id) {
-            log_info("zk: /controller still held by a previous session of broker %"
-                     PRId32 "; waiting for it to expire", z->id);
-            return;           /* ready after we win */
-        }
+    /* Held with our broker id by another session: our killed predecessor
+     * (we hold /brokers/ids/<id>, so no live broker has our id): replace
+     * it now.  Held by another broker: the watch armed by this read
+     * re-runs the election when it goes. */
+    if (id == z->id && z->registered && res->stat != NULL) {
+        log_warn("zk: /controller was left by a previous run; electing again");
+        /* the watch armed by this read fires on the deletion: elect() */
+        zk_client_delete(c, zp(z, p, "/controller"), res->stat->version, ignore_cb,
+                         req_new(z, NULL, 0));
+        return;
     }
     chain_done(z);
 }
@@ -843,29 +845,69 @@ static void elect(struct kf_zk *z)
 /* ---- the chain: registration ---------------------------------------- */
 
 static void reg_create(struct kf_zk *z);
+static void elect(struct kf_zk *z);
 
-static void reg_exists_cb(zk_client_t *c, const struct zk_result *res, void *arg)
+static void reg_delete_cb(zk_client_t *c, const struct zk_result *res, void *arg)
+{
+    struct req *r = arg;
+
+    (void)c;
+    (void)res;
+    if (req_live(r))
+        reg_create(r->z);     /* deleted, or gone meanwhile: try again */
+    free(r);
+}
+
+/* /brokers/ids/<id> exists: ours (a reconnect within our session), our
+ * killed predecessor's, or another live broker's.  The predecessor is
+ * recognised by the same broker.id AND the same endpoint: no other live
+ * process can listen there while we hold this broker's log dirs (.lock),
+ * so its registration is stale and is replaced at once instead of making
+ * a restart after kill -9 wait a whole session timeout (Kafka would fail
+ * with NodeExists).  Anything else is waited for: the watch armed by
+ * this read fires on its deletion. */
+static void reg_get_cb(zk_client_t *c, const struct zk_result *res, void *arg)
 {
     struct req   *r = arg;
     struct kf_zk *z = r->z;
+    char          p[ZK_PATH_MAX], mine[512], theirs[512];
+    slice_t       v;
+    int           n;
 
     if (!req_live(r)) {
         free(r);
         return;
     }
-    free(r);
     if (res->err == ZK_ENONODE) {
+        free(r);
         reg_create(z);       /* gone meanwhile */
         return;
     }
-    if (res->err != 0)
+    if (res->err != 0) {
+        free(r);
         return;
+    }
     if (res->stat->ephemeral_owner == zk_client_session_id(c)) {
+        free(r);
         z->registered = true;
         elect(z);
         return;
     }
-    /* another session's: the exists watch fires on its deletion */
+    n = snprintf(mine, sizeof mine, "[\"PLAINTEXT://%s:%d\"]", z->b->kc->adv_host,
+                 z->b->kc->adv_port);
+    if (res->data != NULL &&
+        kf_zkjson_member(res->data, (size_t)res->dlen, "endpoints", &v) == 0 &&
+        v.n == n && (size_t)v.n < sizeof theirs &&
+        memcmp(v.p, mine, (size_t)n) == 0) {
+        (void)theirs;
+        log_warn("zk: /brokers/ids/%" PRId32 " was left by a previous run (session 0x%"
+                 PRIx64 "); replacing it", z->id, (uint64_t)res->stat->ephemeral_owner);
+        if (zk_client_delete(c, zp(z, p, "/brokers/ids/%" PRId32, z->id),
+                             res->stat->version, reg_delete_cb, r) < 0)
+            free(r);
+        return;
+    }
+    free(r);
     log_warn("zk: /brokers/ids/%" PRId32 " is held by another session (0x%" PRIx64
              "); waiting for it to go", z->id, (uint64_t)res->stat->ephemeral_owner);
 }
@@ -881,8 +923,8 @@ static void reg_create_cb(zk_client_t *c, const struct zk_result *res, void *arg
         return;
     }
     if (res->err == ZK_ENODEEXISTS) {
-        if (zk_client_exists(c, zp(z, p, "/brokers/ids/%" PRId32, z->id), true,
-                             reg_exists_cb, r) < 0)
+        if (zk_client_get(c, zp(z, p, "/brokers/ids/%" PRId32, z->id), true,
+                          reg_get_cb, r) < 0)
             free(r);
         return;
     }
