@@ -20,4 +20,8 @@ struct cli_cmd {
 int  cli_ctl_main(int argc, char **argv);
 void cli_ctl_usage(FILE *f);
 
+/* cli_zk.c: odradek zk (zkCli.sh's commands) */
+int  cli_zk_main(int argc, char **argv);
+void cli_zk_usage(FILE *f);
+
 #endif
