@@ -496,16 +496,25 @@ static int h_add_watch(struct ctx *k)
     rc = zk_jute_req_decode(k->r, &q, &k->s->arena);
     if (rc < 0)
         return rc;
-    if (q.path.n <= 0 || (q.mode != ZK_ADD_WATCH_PERSISTENT &&
-                          q.mode != ZK_ADD_WATCH_PERSISTENT_RECURSIVE)) {
-        reply_hdr(k, k->xid, k->s->tree.zxid, ZK_EBADARGUMENTS, false);
+    /* AddWatchMode.fromInt fails on other modes: MARSHALLINGERROR. */
+    if (q.mode != ZK_ADD_WATCH_PERSISTENT && q.mode != ZK_ADD_WATCH_PERSISTENT_RECURSIVE) {
+        reply_hdr(k, k->xid, k->s->tree.zxid, ZK_EMARSHALLING, false);
         return 0;
     }
-    zk_watch_add(&k->s->watches, k->x, &k->x->watches,
-                 q.mode == ZK_ADD_WATCH_PERSISTENT ? ZK_WATCH_PERSISTENT
-                                                   : ZK_WATCH_RECURSIVE,
-                 (const char *)q.path.p, (size_t)q.path.n);
-    reply_hdr(k, k->xid, k->s->tree.zxid, ZK_OK, false);
+    if (q.path.n > 0)
+        zk_watch_add(&k->s->watches, k->x, &k->x->watches,
+                     q.mode == ZK_ADD_WATCH_PERSISTENT ? ZK_WATCH_PERSISTENT
+                                                       : ZK_WATCH_RECURSIVE,
+                     (const char *)q.path.p, (size_t)q.path.n);
+    {
+        /* 3.8 answers addWatch with an ErrorResponse{0} body (measured) */
+        buf_t  f = BUF_INIT;
+        size_t at = zk_jute_reply_begin(&f, k->xid, k->s->tree.zxid, ZK_OK);
+
+        buf_put_i32(&f, 0);
+        buf_frame_end(&f, at);
+        out_reply(k->s, k->x, k->s->tree.zxid, &f, k->t0, false);
+    }
     return 0;
 }
 
@@ -519,6 +528,11 @@ static int h_remove_watches(struct ctx *k)
     rc = zk_jute_req_decode(k->r, &q, &k->s->arena);
     if (rc < 0)
         return rc;
+    /* WatcherType.fromInt knows Children(1), Data(2), Any(3) only. */
+    if (q.mode < ZK_WTYPE_CHILDREN || q.mode > ZK_WTYPE_ANY) {
+        reply_hdr(k, k->xid, k->s->tree.zxid, ZK_EMARSHALLING, false);
+        return 0;
+    }
     n = zk_watch_remove(&k->s->watches, &k->x->watches, (const char *)q.path.p,
                         (size_t)q.path.n, q.mode, k->type == ZK_OP_CHECK_WATCHES);
     reply_hdr(k, k->xid, k->s->tree.zxid, n > 0 ? ZK_OK : ZK_ENOWATCHER, false);
@@ -556,6 +570,15 @@ static int h_reconfig(struct ctx *k)
 static int h_unimplemented(struct ctx *k)
 {
     reply_hdr(k, k->xid, k->s->tree.zxid, ZK_EUNIMPLEMENTED, false);
+    return 0;
+}
+
+/* An op code ZooKeeper does not know: UNIMPLEMENTED, then the server
+ * closes the connection (measured on 3.8.0). */
+static int h_unknown(struct ctx *k)
+{
+    k->x->closing = true;
+    reply_hdr(k, k->xid, -1, ZK_EUNIMPLEMENTED, true); /* zxid -1, measured */
     return 0;
 }
 
@@ -871,7 +894,7 @@ static int on_frame(conn_t *c, const uint8_t *p, size_t n)
             return rc; /* a request that does not parse closes the connection */
         }
     }
-    return h_unimplemented(&k);
+    return h_unknown(&k);
 }
 
 /* -- timers -------------------------------------------------------------------------- */

@@ -300,7 +300,7 @@ void zk_tree_init(zk_tree_t *t)
     zk = node_new(t, t->root, "/zookeeper", 10);
     zk->acl = zk_acl_intern(&t->acls, open_acl, 1);
     zk->dlen = 0;
-    t->root->cversion = 0;
+    t->root->cversion = 0; /* shown as -1 and -2: see zk_tree_stat */
     zk = node_new(t, zk, "/zookeeper/quota", 16);
     zk->acl = zk_acl_intern(&t->acls, open_acl, 1);
     zk->dlen = 0;
@@ -352,9 +352,14 @@ void zk_tree_stat(const struct zk_node *n, struct zk_stat *st)
     st->ctime = n->ctime;
     st->mtime = n->mtime;
     st->version = n->version;
-    st->cversion = n->cversion;
+    /* DataNode.copyStat: the stored cversion counts child creates only
+     * (deletes leave it alone); clients see creates + deletes, i.e.
+     * 2 * creates - children still present ("v3 semantics").  So a fresh
+     * "/" shows -1 and "/zookeeper" -2, exactly as ZooKeeper 3.8. */
+    st->cversion = n->cversion * 2 - (int32_t)n->nkids;
     st->aversion = n->aversion;
-    st->ephemeral_owner = n->owner;
+    /* DataNode.getClientEphemeralOwner: containers and TTL nodes show 0 */
+    st->ephemeral_owner = n->kind == ZK_NODE_EPHEMERAL ? n->owner : 0;
     st->data_length = n->dlen > 0 ? n->dlen : 0;
     st->num_children = (int32_t)n->nkids;
     st->pzxid = n->pzxid;
@@ -584,8 +589,9 @@ static int32_t do_delete(zk_tree_t *t, const struct zk_txn *tx,
         u->p_pzxid = parent->pzxid;
     }
     node_detach(t, n);
-    parent->cversion++;
-    parent->pzxid = tx->zxid;
+    /* DataTree.deleteNode: pzxid moves, the stored cversion does not */
+    if (tx->zxid > parent->pzxid)
+        parent->pzxid = tx->zxid;
     event_add(t, ZK_EVENT_DELETED, n->path, n->plen);
     event_add(t, ZK_EVENT_CHILDREN_CHANGED, parent->path,
               parent == t->root ? 1 : parent->plen);
@@ -783,8 +789,8 @@ static int32_t ex_close_session(zk_tree_t *t, const struct zk_txn *tx,
         struct zk_node *n = s->eph, *parent = n->parent;
 
         node_detach(t, n);
-        parent->cversion++;
-        parent->pzxid = tx->zxid;
+        if (tx->zxid > parent->pzxid)
+            parent->pzxid = tx->zxid;
         event_add(t, ZK_EVENT_DELETED, n->path, n->plen);
         event_add(t, ZK_EVENT_CHILDREN_CHANGED, parent->path,
                   parent == t->root ? 1 : parent->plen);
@@ -854,15 +860,23 @@ static int32_t ex_multi(zk_tree_t *t, const struct zk_txn *tx,
         for (i = 0; i < q->nops; i++) {
             struct zk_req *op = &q->ops[i];
 
+            /* Measured on 3.8.0: inside a multi, create2 answers as a plain
+             * create (path only) while createContainer and createTTL answer
+             * as create2 (path + Stat). */
+            int32_t rtype = op->type == ZK_OP_CREATE2 ? ZK_OP_CREATE
+                            : op->type == ZK_OP_CREATE_CONTAINER || op->type == ZK_OP_CREATE_TTL
+                                ? ZK_OP_CREATE2
+                                : op->type;
+
             undo_commit(t, &u[i]);
-            buf_put_i32(out, op->type);
+            buf_put_i32(out, rtype);
             zk_jute_put_bool(out, false);
             buf_put_i32(out, 0);
-            if (op->type == ZK_OP_SET_DATA) {
+            if (rtype == ZK_OP_SET_DATA) {
                 put_stat(out, made[i]);
-            } else if (op->type != ZK_OP_DELETE && op->type != ZK_OP_CHECK) {
+            } else if (rtype == ZK_OP_CREATE || rtype == ZK_OP_CREATE2) {
                 zk_jute_put_buffer(out, made[i]->path, (int32_t)made[i]->plen);
-                if (op->type != ZK_OP_CREATE)
+                if (rtype == ZK_OP_CREATE2)
                     put_stat(out, made[i]);
             }
         }

@@ -6,6 +6,7 @@ headers, event-before-reply order, SetWatches with xid -8, malformed
 frames).  four_letter(): send a four-letter word, read the text until the
 server closes.
 """
+import os
 import socket
 import struct
 import time
@@ -207,3 +208,52 @@ def wait_until(pred, timeout=10.0, step=0.02):
             return v
         time.sleep(step)
     raise TimeoutError("condition not met within %.1fs" % timeout)
+
+
+class JavaZk:
+    """Debian's ZooKeeper 3.8 (the reference implementation), standalone on a
+    free port in a temp dir, for differential tests."""
+
+    JAR = "/usr/share/java/zookeeper.jar"
+
+    def __init__(self, extra=None):
+        import subprocess
+        import tempfile
+        from conftest import free_port
+        self.dir = tempfile.mkdtemp(prefix="javazk-")
+        self.host, self.port = "127.0.0.1", free_port()
+        cfg = os.path.join(self.dir, "zoo.cfg")
+        props = {"tickTime": 2000, "dataDir": os.path.join(self.dir, "data"),
+                 "clientPort": self.port, "clientPortAddress": self.host,
+                 "maxClientCnxns": 0, "4lw.commands.whitelist": "*",
+                 "admin.enableServer": "false"}
+        props.update(extra or {})
+        with open(cfg, "w") as f:
+            for k, v in props.items():
+                f.write(f"{k}={v}\n")
+        self.log = open(os.path.join(self.dir, "zk.log"), "wb")
+        self.proc = subprocess.Popen(
+            ["java", "-Dzookeeper.admin.enableServer=false", "-cp", self.JAR,
+             "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if four_letter(self.host, self.port, "srvr").find("Mode:") >= 0:
+                    break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("ZooKeeper did not start")
+            time.sleep(0.05)
+
+    def stop(self):
+        import shutil
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

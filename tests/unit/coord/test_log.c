@@ -257,7 +257,7 @@ static void test_snapshot_roundtrip_and_newest_valid(void **state)
     assert_int_equal(n->owner, 77);
     assert_int_equal(n->ctime, 5010);
     assert_int_equal(zk_tree_session(&t2, 77)->passwd[0], 9);
-    assert_int_equal(zk_tree_find(&t2, "/", 1)->cversion, 100);
+    assert_int_equal(zk_tree_find(&t2, "/", 1)->cversion, 100); /* stored: creates */
     zk_tree_free(&t2);
     /* every flipped byte is detected */
     for (i = 0; i < (int)snap.len; i += 97) {

@@ -118,14 +118,23 @@ static void test_create_stat_and_sequential(void **state)
     assert_int_equal(st.pzxid, 3);
     assert_int_equal(st.czxid, 1);
     assert_int_equal(st.data_length, 1);
-    /* deletes bump cversion too, so the next suffix is 3 */
+    /* the suffix counts child creates only (the stored cversion); clients
+     * see cversion = creates + deletes (2 * creates - children) */
     assert_int_equal(simple(ZK_OP_DELETE, "/t1/a", -1), ZK_OK);
+    stat_of("/t1", &st);
+    assert_int_equal(st.cversion, 3);
+    assert_int_equal(st.pzxid, 4);
     assert_int_equal(create("/t1/seq-", "", 2, 0), ZK_OK);
     r = rd_init(out.data, out.len);
-    assert_true(slice_eq(rd_bytes(&r, false), "/t1/seq-0000000003"));
+    assert_true(slice_eq(rd_bytes(&r, false), "/t1/seq-0000000002"));
     stat_of("/t1", &st);
     assert_int_equal(st.cversion, 4);
     assert_int_equal(st.pzxid, 5);
+    /* a fresh server shows "/" at -1 and "/zookeeper" at -2 (measured) */
+    stat_of("/", &st);
+    assert_int_equal(st.cversion, 2 * 1 - 2);
+    stat_of("/zookeeper", &st);
+    assert_int_equal(st.cversion, -2);
 }
 
 static void test_errors(void **state)
