@@ -741,20 +741,23 @@ static int handle_connect(struct zk_server *s, struct zk_cnx *x, const uint8_t *
         r.timeout = to;
     } else {
         ts = zk_tree_session(&s->tree, q.session_id);
+        if (ts && ts->data && ((struct zk_sess *)ts->data)->cnx &&
+            ((struct zk_sess *)ts->data)->cnx != x) {
+            struct zk_cnx *old = ((struct zk_sess *)ts->data)->cnx;
+
+            /* ZooKeeperServer.processConnectRequest closes the session's
+             * current connection (CLIENT_RECONNECT) before it checks the
+             * password (measured: a wrong password drops it too). */
+            sess_unbind(old);
+            old->closing = true;
+            conn_close(old->c, ERR_CLOSED);
+        }
         if (ts == NULL || ts->data == NULL || q.passwd.n != ZK_PASSWD_LEN ||
             memcmp(q.passwd.p, ts->passwd, ZK_PASSWD_LEN) != 0) {
             dead = true; /* timeOut 0, sessionId 0, zero password: expired */
         } else {
             struct zk_sess *se = ts->data;
 
-            if (se->cnx && se->cnx != x) {
-                struct zk_cnx *old = se->cnx;
-
-                /* the session moved: its old connection goes */
-                sess_unbind(old);
-                old->closing = true;
-                conn_close(old->c, ERR_CLOSED);
-            }
             se->cnx = x;
             se->timeout = to;
             sess_touch(se);

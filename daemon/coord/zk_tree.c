@@ -281,6 +281,10 @@ static const struct zk_acl open_acl[1] = {
     { ZK_PERM_ALL, { (const uint8_t *)"world", 5 }, { (const uint8_t *)"anyone", 6 } },
 };
 
+static const struct zk_acl read_acl[1] = {
+    { ZK_PERM_READ, { (const uint8_t *)"world", 5 }, { (const uint8_t *)"anyone", 6 } },
+};
+
 void zk_tree_init(zk_tree_t *t)
 {
     struct zk_node *zk;
@@ -305,7 +309,9 @@ void zk_tree_init(zk_tree_t *t)
     zk->acl = zk_acl_intern(&t->acls, open_acl, 1);
     zk->dlen = 0;
     zk = node_new(t, zk->parent, "/zookeeper/config", 17);
-    zk->acl = zk_acl_intern(&t->acls, open_acl, 1);
+    /* ZooKeeper's config node: READ_ACL_UNSAFE and aversion -1 (measured) */
+    zk->acl = zk_acl_intern(&t->acls, read_acl, 1);
+    zk->aversion = -1;
     zk->dlen = 0;
 }
 

@@ -169,13 +169,64 @@ SCRIPT = [
 ]
 
 
-def transcript(host, port):
+# Watches of every kind, ACL masking, null data, more multi failures.
+SCRIPT2 = [
+    (0, "create", create_body("/w", None)),
+    (0, "getData", path_watch("/w", True)),           # null data
+    (0, "create", create_body("/w/k", b"1")),
+    (0, "getChildren", path_watch("/w", True)),
+    (0, "exists", path_watch("/w/k", True)),
+    (1, "delete", ustr("/w/k") + V(-1)),              # NodeDeleted + NodeChildrenChanged
+    (0, "exists", path_watch("/")),
+    (0, "getData", path_watch("/w", True)),
+    (0, "getChildren", path_watch("/w", True)),
+    (1, "delete", ustr("/w") + V(-1)),                # one event for data+child watch
+    (0, "exists", path_watch("/w")),
+    (0, "addWatch", ustr("/r") + V(1)),
+    (1, "create", create_body("/r", b"")),
+    (1, "create", create_body("/r/a", b"")),
+    (1, "create", create_body("/r/a/b", b"", 3)),
+    (1, "setData", ustr("/r/a") + ustr(b"x") + V(-1)),
+    (1, "delete", ustr("/r/a/b0000000000") + V(-1)),
+    (0, "removeWatches", ustr("/r") + V(3)),
+    (1, "setData", ustr("/r") + ustr(b"y") + V(-1)),
+    (0, "create", create_body("/acl", b"v", 0, [(1, "world", "anyone"),
+                                              (16, "digest", "u:abcdefghijklmnopqrstuvwxyz0="),
+                                              (31, "ip", "127.0.0.1")])),
+    (1, "getACL", ustr("/acl")),
+    (1, "create", create_body("/ip", b"", 0, [(31, "ip", "10.0.0.0/8")])),
+    (1, "getData", path_watch("/ip")),
+    (1, "create", create_body("/ip2", b"", 0, [(31, "ip", "127.0.0.0/8")])),
+    (1, "getData", path_watch("/ip2")),
+    (1, "create", create_body("/badip", b"", 0, [(31, "ip", "300.1.1.1")])),
+    (0, "multi", mops((1, create_body("/mm")), (1, create_body("/mm/x")),
+                      (2, ustr("/mm") + V(-1)))),
+    (0, "multi", mops((1, create_body("/mm")), (5, ustr("/mm") + ustr(b"v") + V(3)))),
+    (0, "multi", mops((1, create_body("/mm", b"", 1)), (1, create_body("/mm/z")))),
+    (0, "multi", mops((1, create_body("/mm")), (1, create_body("/mm/s", b"", 2)),
+                      (1, create_body("/mm/s", b"", 2)))),
+    (0, "getChildren2", path_watch("/mm")),
+    (0, "getAllChildrenNumber", ustr("/nope")),
+    (0, "sync", ustr("/nope")),
+    (0, "getEphemerals", ustr("/mm")),
+    (0, "whoAmI", b""),
+    (0, "getData", path_watch("/zookeeper/config")),
+    (0, "getChildren", path_watch("/zookeeper/quota")),
+    (0, "setData", ustr("/zookeeper/config") + ustr(b"x") + V(-1)),
+    (0, "getACL", ustr("/zookeeper/config")),
+    (0, "getACL", ustr("/zookeeper")),
+    (0, "delete", ustr("/zookeeper/quota") + V(-1)),
+    (0, "auth", struct.pack(">i", 0) + ustr("nosuch") + ustr(b"x")),   # AUTHFAILED, closed
+]
+
+
+def transcript(host, port, script=SCRIPT):
     sessions = [RawZk(host, port), RawZk(host, port)]
     for s in sessions:
         s.connect(timeout_ms=30000)
     sids = [s.session_id for s in sessions]
     out = []
-    for n, (who, op, body) in enumerate(SCRIPT):
+    for n, (who, op, body) in enumerate(script):
         s = sessions[who]
         xid = -4 if op == "auth" else n + 1
         s.send_frame(struct.pack(">ii", xid, OP[op] if isinstance(op, str) else op) + body)
@@ -203,18 +254,90 @@ def transcript(host, port):
     return out
 
 
-def test_same_transcript_as_zookeeper(coord_factory):
+@pytest.mark.parametrize("script", [SCRIPT, SCRIPT2], ids=["ops", "watches-acls-multi"])
+def test_same_transcript_as_zookeeper(coord_factory, script):
     zk = JavaZk()
     try:
-        want = transcript(zk.host, zk.port)
+        want = transcript(zk.host, zk.port, script)
     finally:
         zk.stop()
     coord = coord_factory()
-    got = transcript(coord.host, coord.port)
+    got = transcript(coord.host, coord.port, script)
     diffs = []
     for i, (w, g) in enumerate(zip(want, got)):
         if w != g:
-            step = SCRIPT[i][:2] if i < len(SCRIPT) else "trailing events"
+            step = script[i][:2] if i < len(script) else "trailing events"
             diffs.append(f"step {i} {step}:\n  zookeeper: {w}\n  odradek:   {g}")
     assert len(want) == len(got), (len(want), len(got))
     assert not diffs, "\n".join(diffs)
+
+
+def handshakes(host, port):
+    """Session behaviours around the handshake, as comparable observations."""
+    obs = []
+
+    def conn(**kw):
+        r = RawZk(host, port)
+        return r, r.connect(**kw)
+
+    for to in (1, 5000, 10 ** 6):
+        r, (proto, t, sid, pw) = conn(timeout_ms=to)
+        obs.append(("timeout", to, t, r.ro_byte))
+        r.close()
+    r, (proto, t, sid, pw) = conn(read_only=None)
+    obs.append(("old client", t, r.ro_byte))
+    r.close()
+    a, (_, t, sid, pw) = conn(timeout_ms=30000)
+    assert a.create("/x", b"0")[0] == 0
+    assert a.get("/x", watch=True)[0] == 0
+    assert a.children("/", watch=True)[0] == 0
+    rel = a.last_zxid
+    xid, zxid, err, _ = a.request("ping", xid=-2)
+    obs.append(("ping", xid, zxid == rel, err))
+    a.close()
+    b, _ = conn()
+    b.set("/x", b"1")
+    b.create("/y")
+    a2, (_, t2, sid2, pw2) = conn(session_id=sid, passwd=pw, last_zxid=rel)
+    obs.append(("reattach", t2, sid2 == sid, pw2 == pw))
+    body = struct.pack(">q", rel)
+    body += struct.pack(">i", 2) + ustr("/x") + ustr("/gone")
+    body += struct.pack(">i", 2) + ustr("/y") + ustr("/later")
+    body += struct.pack(">i", 1) + ustr("/")
+    xid, zxid, err, _ = a2.request("setWatches", body, xid=-8)
+    obs.append(("setWatches", xid, err, sorted(a2.events)))
+    a2.events.clear()
+    b.create("/later")
+    obs.append(("exist watch kept", a2.wait_event()))
+    w, (_, tw, sidw, pww) = conn(session_id=sid, passwd=b"w" * 16, last_zxid=rel)
+    obs.append(("wrong password", tw, sidw, pww))
+    try:  # ZooKeeper drops the session's live connection before checking
+        a2.request("ping", xid=-2)
+        obs.append(("old connection", "open"))
+    except (ConnectionError, OSError):
+        obs.append(("old connection", "closed"))
+    a3, (_, t3, sid3, _) = conn(session_id=sid, passwd=pw, last_zxid=rel)
+    obs.append(("reattach again", t3, sid3 == sid))
+    xid, zxid, err, _ = a3.request("closeSession")
+    obs.append(("closeSession", err))
+    c, (_, tc, sidc, pwc) = conn(session_id=sid, passwd=pw)
+    obs.append(("after close", tc, sidc, pwc))
+    d = RawZk(host, port)
+    d.send_frame(struct.pack(">iqiq", 0, rel + 1000, 30000, 0) + ustr(b"\0" * 16) + b"\0")
+    try:
+        d.read_frame()
+        obs.append(("ahead", "answered"))
+    except (ConnectionError, OSError):
+        obs.append(("ahead", "closed"))
+    return obs
+
+
+def test_same_handshakes_as_zookeeper(coord_factory):
+    zk = JavaZk()
+    try:
+        want = handshakes(zk.host, zk.port)
+    finally:
+        zk.stop()
+    coord = coord_factory()
+    got = handshakes(coord.host, coord.port)
+    assert got == want
