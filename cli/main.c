@@ -1,18 +1,27 @@
 /* odradek: the command-line tool.  One table of subcommands (the map of
- * the tool); each lives in its own cli_<name>.c.  Later subcommands
- * (topics, console-producer, console-consumer, consumer-groups, zk) are
- * added as rows here. */
+ * the tool); each lives in its own cli_<name>.c.  `odradek help CMD`
+ * and `odradek CMD --help` print the same usage text.  Exit codes: 0 ok,
+ * 2 usage (unknown command); each subcommand documents its own. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
 static const struct cli_cmd cli_cmds[] = {
+    { "topics", "create, list, describe, alter and delete topics "
+                "(kafka-topics.sh)", cli_topics_main, cli_topics_usage },
+    { "console-producer", "write lines from stdin to a topic "
+                          "(kafka-console-producer.sh)", cli_produce_main,
+      cli_produce_usage },
+    { "console-consumer", "print a topic's messages, alone or in a consumer "
+                          "group (kafka-console-consumer.sh)", cli_consume_main,
+      cli_consume_usage },
+    { "consumer-groups", "list, describe, reset and delete consumer groups "
+                         "(kafka-consumer-groups.sh)", cli_groups_main,
+      cli_groups_usage },
     { "ctl", "control odradek-supervisor (status, start, stop, restart, "
              "signal, tail, reload)", cli_ctl_main, cli_ctl_usage },
-    { "zk", "zkCli.sh's commands against coord or ZooKeeper (ls, get, "
-            "set, create, delete, deleteall, stat, getAcl, setAcl, addauth, "
-            "sync; a shell without a command)", cli_zk_main, cli_zk_usage },
+    /* the zk row (cli_zk.c, the lead's) comes back with that file */
 };
 #define CLI_NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])
 
