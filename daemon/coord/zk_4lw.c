@@ -47,13 +47,26 @@ static double avg_latency(int64_t sum, int64_t n)
 static void cnx_line(const struct zk_cnx *x, bool brief, buf_t *out)
 {
     /* ServerCnxn.dumpConnectionInfo: " /ip:port[interest](k=v,...)" */
+    char lop[5] = "NA";
+
+    /* ServerCnxn: lop is the op name's first 4 letters, upper case */
+    if (x->last_op != 0) {
+        const char *nm = zk_jute_op_name(x->last_op);
+        int         i;
+
+        for (i = 0; i < 4 && nm[i]; i++)
+            lop[i] = (char)(nm[i] >= 'a' && nm[i] <= 'z' ? nm[i] - 32 : nm[i]);
+        lop[i] = 0;
+    } else if (x->sess) {
+        memcpy(lop, "SESS", 5);
+    }
     buf_printf(out, " /%s:%u[%d](queued=0,recved=%" PRIu64 ",sent=%" PRIu64, x->c->peer_ip,
                x->c->peer_port, x->connected ? 1 : 0, x->recv, x->sent);
     if (!brief && x->sess) {
         buf_printf(out, ",sid=0x%" PRIx64 ",lop=%s,est=%" PRId64 ",to=%d,lcxid=0x%x,"
                         "lzxid=0x%" PRIx64 ",lresp=%" PRId64 ",llat=%" PRId64
                         ",minlat=%" PRId64 ",avglat=%" PRId64 ",maxlat=%" PRId64,
-                   (uint64_t)x->sess->id, x->last_op ? zk_jute_op_name(x->last_op) : "NA",
+                   (uint64_t)x->sess->id, lop,
                    x->established, x->sess->timeout, (unsigned)x->last_xid,
                    (uint64_t)x->last_zxid, x->established, x->last_lat, x->lat_min,
                    x->lat_n ? x->lat_sum / x->lat_n : 0, x->lat_max);
@@ -209,14 +222,18 @@ static void w_mntr(struct zk_server *s, buf_t *out)
     buf_printf(out, "zk_uptime\t%" PRId64 "\n", clock_mono_ms() - s->started);
     buf_printf(out, "zk_max_latency\t%" PRId64 "\n", s->lat_max);
     buf_printf(out, "zk_connection_rejected\t%" PRIu64 "\n", s->conn_rejected);
-    buf_printf(out, "zk_cnt_fsynctime\t%" PRIu64 "\n", l->nsyncs);
+    /* the summary families ZooKeeper 3.8 names this way (ms, txns) */
+    buf_printf(out, "zk_snap_count\t%" PRIu64 "\n", s->snaps_taken);
     buf_printf(out, "zk_avg_fsynctime\t");
     put_double(out, l->nsyncs ? (double)l->sync_ns_total / 1e6 / (double)l->nsyncs : 0.0);
     buf_printf(out, "\nzk_max_fsynctime\t%" PRIu64 "\n", l->sync_ns_max / 1000000);
-    buf_printf(out, "zk_avg_sync_batch_size\t");
+    buf_printf(out, "zk_cnt_fsynctime\t%" PRIu64 "\n", l->nsyncs);
+    buf_printf(out, "zk_sum_fsynctime\t%" PRIu64 "\n", l->sync_ns_total / 1000000);
+    buf_printf(out, "zk_avg_sync_processor_batch_size\t");
     put_double(out, l->nsyncs ? (double)l->ntxns / (double)l->nsyncs : 0.0);
-    buf_printf(out, "\nzk_max_sync_batch_size\t%" PRIu64 "\n", l->max_batch);
-    buf_printf(out, "zk_last_snapshot_zxid\t0x%" PRIx64 "\n", (uint64_t)s->last_snap_zxid);
+    buf_printf(out, "\nzk_max_sync_processor_batch_size\t%" PRIu64 "\n", l->max_batch);
+    buf_printf(out, "zk_cnt_sync_processor_batch_size\t%" PRIu64 "\n", l->nsyncs);
+    buf_printf(out, "zk_sum_sync_processor_batch_size\t%" PRIu64 "\n", l->ntxns);
 }
 
 static void w_wchs(struct zk_server *s, buf_t *out)

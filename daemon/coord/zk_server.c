@@ -255,6 +255,7 @@ static void on_sigchld(uv_signal_t *h, int signum)
     s->snapping = false;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         s->last_snap_zxid = s->snap_zxid;
+        s->snaps_taken++;
         log_info("snapshot 0x%" PRIx64 " written", (uint64_t)s->snap_zxid);
     } else {
         log_error("snapshot 0x%" PRIx64 " failed (child status 0x%x); the txn log still "
@@ -852,6 +853,7 @@ static ssize_t on_raw(conn_t *c, const uint8_t *p, size_t n)
         return (ssize_t)n;
     memcpy(word, p, 4);
     word[4] = 0;
+    x->recv++;
     zk_4lw_answer(x->s, word, &out);
     x->closing = true;
     conn_send(c, &out);

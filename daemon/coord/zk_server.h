@@ -101,6 +101,7 @@ struct zk_server {
     int64_t                 snap_zxid;
     bool                    purging;
     int64_t                 last_snap_zxid;
+    uint64_t                snaps_taken;
     /* statistics */
     uint64_t                packets_recv, packets_sent;
     int64_t                 lat_min, lat_max, lat_sum, lat_n;

@@ -195,7 +195,7 @@ def test_group_commit_shares_fsyncs(coord):
     m = dict(l.split("\t", 1) for l in four_letter(coord.host, coord.port, "mntr").splitlines())
     fsyncs = int(m["zk_cnt_fsynctime"])
     assert fsyncs < 160 + 8, m          # 168 txns (8 sessions) in fewer fsyncs
-    assert float(m["zk_avg_sync_batch_size"]) > 1.0
+    assert float(m["zk_avg_sync_processor_batch_size"]) > 1.0
 
 
 def test_autopurge_keeps_retain_count(coord_factory):

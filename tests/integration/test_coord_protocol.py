@@ -333,7 +333,7 @@ def test_watch_listing_words(coord):
     wchp = four_letter(coord.host, coord.port, "wchp")
     assert f"/wl\n\t{sid}\n" in wchp
     cons = four_letter(coord.host, coord.port, "cons")
-    assert f"sid={sid}," in cons and "lop=getChildren" in cons
+    assert f"sid={sid}," in cons and "lop=GETC" in cons
     dump = four_letter(coord.host, coord.port, "dump")
     assert dump.startswith("SessionTracker dump:\n") and sid in dump
     assert r.create("/wl/e", flags=1)[0] == 0
