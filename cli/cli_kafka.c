@@ -886,21 +886,45 @@ static int cli_zkw_wait(struct cli_zkw *z, int rc, int timeout_ms)
     return z->err == 0 ? 0 : ERR_NOTFOUND;
 }
 
-/* The "host:port" of a /brokers/ids/<id> JSON: its "host" and "port"
- * fields (Kafka 2.x writes both for the first PLAINTEXT listener). */
+/* The value after "key": in a flat JSON text (whitespace allowed around
+ * the colon), or NULL. */
+static const char *cli_json_after(const char *json, const char *key)
+{
+    const char *p = strstr(json, key);
+
+    if (p == NULL)
+        return NULL;
+    p += strlen(key);
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (*p++ != ':')
+        return NULL;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* The "host:port" of a /brokers/ids/<id> JSON: the first of its
+ * "endpoints" ("PLAINTEXT://host:port"), else its "host" and "port"
+ * fields (Kafka 2.x writes both; host is null for non-PLAINTEXT). */
 static bool cli_zk_broker_addr(const char *json, buf_t *out)
 {
-    const char *h = strstr(json, "\"host\":\""), *p = strstr(json, "\"port\":");
-    const char *e;
+    const char *e = cli_json_after(json, "\"endpoints\""), *h, *p, *q;
 
-    if (h == NULL || p == NULL)
+    if (e != NULL && *e == '[' && (q = strchr(e, '"')) != NULL &&
+        (h = strstr(q, "://")) != NULL && (p = strchr(h + 3, '"')) != NULL && p > h + 3) {
+        if (out->len > 0)
+            buf_puts(out, ",");
+        buf_printf(out, "%.*s", (int)(p - h - 3), h + 3);
+        return true;
+    }
+    h = cli_json_after(json, "\"host\"");
+    p = cli_json_after(json, "\"port\"");
+    if (h == NULL || p == NULL || *h != '"' || atoi(p) <= 0)
         return false;
-    h += 8;
+    h++;
     e = strchr(h, '"');
     if (e == NULL || e == h)
-        return false;
-    p += 7;
-    if (atoi(p) <= 0)
         return false;
     if (out->len > 0)
         buf_puts(out, ",");

@@ -1,0 +1,458 @@
+"""odradek topics / console-producer / console-consumer / consumer-groups
+against a running bundle (the `broker` fixture), each cross-checked with a
+third-party client: kcat (librdkafka) and kafka-python (in a child
+/usr/bin/python3).
+
+Bad input (unknown flags, missing arguments, unreachable servers) must give
+one line on stderr and the documented exit code (2 usage, 3 unreachable,
+1 failed).
+"""
+import json
+import os
+import re
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from conftest import bin_path, free_port, python
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+SETTINGS = {"group.initial.rebalance.delay.ms": 0}
+
+
+def odradek(*args, input=None, timeout=60, check=True):
+    p = subprocess.run([bin_path("odradek"), *args], input=input,
+                       capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert p.returncode == 0, (args, p.returncode, p.stderr)
+    return p
+
+
+def kcat(*args, input=None, timeout=60):
+    p = subprocess.run(["kcat", *args], input=input, capture_output=True,
+                       text=True, timeout=timeout)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def run_py(code, timeout=120):
+    p = subprocess.run([python(), "-c", textwrap.dedent(code)],
+                       capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, p.stderr[-4000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def kcat_read(bs, topic, n, fmt="%p|%k|%s\\n"):
+    out = kcat("-b", bs, "-C", "-t", topic, "-o", "beginning", "-c", str(n),
+               "-e", "-q", "-f", fmt)
+    return [l for l in out.split("\n") if l]
+
+
+# ---- topics --------------------------------------------------------------------
+
+
+def test_topics_create_seen_by_kcat_and_kafka_python(broker):
+    bs = broker.bootstrap
+    p = odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "t3",
+                "--partitions", "3", "--replication-factor", "1",
+                "--config", "retention.ms=123456", "--config", "cleanup.policy=compact")
+    assert p.stdout == "Created topic t3.\n"
+    md = json.loads(kcat("-b", bs, "-L", "-J", "-t", "t3"))
+    (t,) = [t for t in md["topics"] if t["topic"] == "t3"]
+    assert len(t["partitions"]) == 3
+    got = run_py("""
+        import json
+        from kafka import KafkaConsumer
+        from kafka.admin import KafkaAdminClient, ConfigResource, ConfigResourceType
+        c = KafkaConsumer(bootstrap_servers=%r)
+        parts = sorted(c.partitions_for_topic('t3'))
+        a = KafkaAdminClient(bootstrap_servers=%r)
+        r = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, 't3')])
+        conf = {e[0]: e[1] for e in r[0].resources[0][4]}
+        print(json.dumps({"parts": parts, "retention": conf.get("retention.ms"),
+                          "cleanup": conf.get("cleanup.policy")}))
+    """ % (bs, bs))
+    assert got == {"parts": [0, 1, 2], "retention": "123456", "cleanup": "compact"}
+
+
+def test_topics_describe_list_alter_delete(broker):
+    bs = broker.bootstrap
+    base = ["topics", "--bootstrap-server", bs]
+    odradek(*base, "--create", "--topic", "d1", "--partitions", "2",
+            "--config", "retention.ms=1000")
+    odradek(*base, "--create", "--topic", "d2", "--partitions", "1")
+    lines = odradek(*base, "--describe", "--topic", "d1").stdout.splitlines()
+    assert lines[0].startswith("Topic: d1\tTopicId: ")
+    assert "\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: retention.ms=1000" in lines[0]
+    assert lines[1] == "\tTopic: d1\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0"
+    assert lines[2] == "\tTopic: d1\tPartition: 1\tLeader: 0\tReplicas: 0\tIsr: 0"
+    assert len(lines) == 3
+    assert odradek(*base, "--list").stdout.split() == ["d1", "d2"]
+    assert json.loads(odradek(*base, "--list", "--json").stdout) == ["d1", "d2"]
+    js = json.loads(odradek(*base, "--describe", "--json").stdout)
+    assert [(t["name"], t["partition_count"]) for t in js] == [("d1", 2), ("d2", 1)]
+    assert js[0]["configs"] == {"retention.ms": "1000"}
+    assert js[0]["partitions"][1] == {"partition": 1, "leader": 0, "replicas": [0], "isr": [0]}
+    # a single broker has nothing under-replicated
+    assert odradek(*base, "--describe", "--under-replicated-partitions").stdout == ""
+    # --alter raises the partition count; kcat sees it
+    odradek(*base, "--alter", "--topic", "d1", "--partitions", "5")
+    md = json.loads(kcat("-b", bs, "-L", "-J", "-t", "d1"))
+    assert len([t for t in md["topics"] if t["topic"] == "d1"][0]["partitions"]) == 5
+    p = odradek(*base, "--alter", "--topic", "d1", "--partitions", "2", check=False)
+    assert p.returncode == EXIT_FAIL and "INVALID_PARTITIONS" in p.stderr
+    # --create of an existing topic fails, unless --if-not-exists
+    p = odradek(*base, "--create", "--topic", "d2", check=False)
+    assert p.returncode == EXIT_FAIL
+    assert "Topic 'd2' already exists." in p.stderr and len(p.stderr.splitlines()) == 1
+    odradek(*base, "--create", "--topic", "d2", "--if-not-exists")
+    # --delete; the topic is gone for kafka-python too
+    odradek(*base, "--delete", "--topic", "d2")
+    assert odradek(*base, "--list").stdout.split() == ["d1"]
+    got = run_py("""
+        import json
+        from kafka import KafkaConsumer
+        print(json.dumps(sorted(KafkaConsumer(bootstrap_servers=%r).topics())))
+    """ % bs)
+    assert "d2" not in got and "d1" in got
+    p = odradek(*base, "--delete", "--topic", "d2", check=False)
+    assert p.returncode == EXIT_FAIL and "does not exist" in p.stderr
+    odradek(*base, "--delete", "--topic", "d2", "--if-exists")
+
+
+def test_topics_zookeeper_form(broker):
+    """--zookeeper: the brokers are found in /brokers/ids/<id> (Kafka's JSON)."""
+    from kazoo.client import KazooClient
+    zk = KazooClient(hosts=broker.coord.connect)
+    zk.start(timeout=10)
+    try:
+        if not zk.exists("/brokers/ids/0"):
+            # the broker's own registration may not be wired yet: register
+            # it the way Kafka 2.8 does, so the lookup path is what is tested
+            zk.create("/brokers/ids/0", json.dumps({
+                "listener_security_protocol_map": {"PLAINTEXT": "PLAINTEXT"},
+                "endpoints": [f"PLAINTEXT://{broker.host}:{broker.port}"],
+                "jmx_port": -1, "host": broker.host, "timestamp": "1700000000000",
+                "port": broker.port, "version": 5}).encode(),
+                ephemeral=True, makepath=True)
+        p = odradek("topics", "--zookeeper", broker.coord.connect, "--create",
+                    "--topic", "zkt", "--partitions", "2")
+        assert p.stdout == "Created topic zkt.\n"
+        assert "zkt" in odradek("topics", "--zookeeper", broker.coord.connect,
+                                "--list").stdout.split()
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def test_topics_zookeeper_without_brokers(coord):
+    p = odradek("topics", "--zookeeper", coord.connect, "--list", check=False)
+    assert p.returncode == EXIT_UNREACHABLE
+    assert len(p.stderr.splitlines()) == 1 and "/brokers/ids" in p.stderr
+
+
+# ---- console-producer / console-consumer ----------------------------------------------
+
+
+def test_producer_keys_read_back_by_kcat(broker):
+    bs = broker.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "keyed",
+            "--partitions", "3")
+    lines = [f"k{i}:v{i}" for i in range(30)]
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "keyed",
+            "--property", "parse.key=true", "--property", "key.separator=:",
+            input="\n".join(lines) + "\n")
+    got = kcat_read(bs, "keyed", 30)
+    assert sorted(l.split("|", 1)[1] for l in got) == sorted(l.replace(":", "|") for l in lines)
+    # the partition of each key is the Java default partitioner's, which
+    # kafka-python implements too
+    want = run_py("""
+        import json
+        from kafka.partitioner.default import murmur2
+        print(json.dumps({"k%d" % i: (murmur2(b"k%d" % i) & 0x7fffffff) % 3
+                          for i in range(30)}))
+    """)
+    for l in got:
+        p, k, v = l.split("|")
+        assert int(p) == want[k], l
+
+
+@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+def test_producer_compression_read_by_kcat(broker, codec):
+    bs = broker.bootstrap
+    lines = [f"{codec}-{i}" for i in range(50)]
+    odradek("console-producer", "--broker-list", bs, "--topic", "c-" + codec,
+            "--compression-codec", codec, input="\n".join(lines) + "\n")
+    assert sorted(kcat_read(bs, "c-" + codec, 50, "%s\\n")) == sorted(lines)
+    fmt = kcat("-b", bs, "-C", "-t", "c-" + codec, "-o", "beginning", "-c", "1", "-e",
+               "-q", "-J")
+    assert json.loads(fmt.splitlines()[0])["payload"].startswith(codec)
+
+
+def test_producer_acks_zero_and_all(broker):
+    bs = broker.bootstrap
+    for acks in ("0", "all", "-1", "1"):
+        odradek("console-producer", "--bootstrap-server", bs, "--topic", "acks",
+                "--request-required-acks", acks, input=f"a{acks}\n")
+    assert sorted(kcat_read(bs, "acks", 4, "%s\\n")) == sorted(
+        ["a0", "aall", "a-1", "a1"])
+
+
+def test_consumer_prints_kcat_messages(broker):
+    bs = broker.bootstrap
+    kcat("-b", bs, "-P", "-t", "fromkcat", "-K", ":", input="ka:one\nkb:two\nkc:three\n")
+    kcat("-b", bs, "-P", "-t", "fromkcat", input="four\n")
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "fromkcat",
+                "--from-beginning", "--max-messages", "4", "--property", "print.key=true",
+                "--property", "key.separator=:")
+    assert p.stdout.splitlines() == ["ka:one", "kb:two", "kc:three", "null:four"]
+    assert "Processed a total of 4 messages" in p.stderr
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "fromkcat",
+                "--from-beginning", "--max-messages", "1", "--property", "print.timestamp=true",
+                "--property", "print.offset=true", "--property", "print.partition=true")
+    ts, part, off, val = p.stdout.rstrip("\n").split("\t")
+    assert ts.startswith("CreateTime:") and abs(int(ts[11:]) / 1000 - time.time()) < 120
+    assert (part, off, val) == ("Partition:0", "Offset:0", "one")
+
+
+def test_consumer_partition_offset_and_timeout(broker):
+    bs = broker.bootstrap
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "po",
+            input="".join(f"m{i}\n" for i in range(10)))
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "po",
+                "--partition", "0", "--offset", "7", "--timeout-ms", "1000")
+    assert p.stdout.split() == ["m7", "m8", "m9"]
+    # without --from-beginning it starts at the end: nothing old, then exits
+    t0 = time.monotonic()
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "po",
+                "--timeout-ms", "700")
+    assert p.stdout == "" and time.monotonic() - t0 < 10
+    assert "Processed a total of 0 messages" in p.stderr
+    # a message produced while it waits is printed
+    c = subprocess.Popen([bin_path("odradek"), "console-consumer", "--bootstrap-server", bs,
+                          "--topic", "po", "--max-messages", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while c.poll() is None and time.monotonic() < deadline:
+            odradek("console-producer", "--bootstrap-server", bs, "--topic", "po",
+                    input="late\n")
+            try:
+                c.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+        out, _ = c.communicate(timeout=10)
+    finally:
+        if c.poll() is None:
+            c.kill()
+    assert c.returncode == 0 and out.split()[0] == "late"
+
+
+def test_quickstart_commands(broker):
+    """Kafka's quickstart with only the command name changed."""
+    bs = broker.bootstrap
+    p = odradek("topics", "--create", "--topic", "quickstart-events",
+                "--bootstrap-server", bs)
+    assert p.stdout == "Created topic quickstart-events.\n"
+    p = odradek("topics", "--describe", "--topic", "quickstart-events",
+                "--bootstrap-server", bs)
+    assert p.stdout.startswith("Topic: quickstart-events\tTopicId: ")
+    odradek("console-producer", "--topic", "quickstart-events", "--bootstrap-server", bs,
+            input="This is my first event\nThis is my second event\n")
+    p = odradek("console-consumer", "--topic", "quickstart-events", "--from-beginning",
+                "--bootstrap-server", bs, "--max-messages", "2")
+    assert p.stdout == "This is my first event\nThis is my second event\n"
+
+
+# ---- consumer groups ------------------------------------------------------------------------
+
+
+def test_group_consumer_resumes_and_lag_matches_kafka_python(broker_factory):
+    b = broker_factory(extra=SETTINGS)
+    bs = b.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "gt",
+            "--partitions", "2")
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "gt",
+            "--property", "parse.key=true", "--property", "key.separator=:",
+            input="".join(f"k{i}:v{i}\n" for i in range(20)))
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "gt",
+                "--group", "cg", "--from-beginning", "--max-messages", "12")
+    first = p.stdout.split()
+    assert len(first) == 12
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "gt",
+                "--group", "cg", "--from-beginning", "--timeout-ms", "2000")
+    rest = p.stdout.split()
+    assert sorted(first + rest) == sorted(f"v{i}" for i in range(20))
+    # what the group committed, as kafka-python sees it, against the
+    # lag consumer-groups prints
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "gt",
+            input="x1\nx2\nx3\n")
+    want = run_py("""
+        import json
+        from kafka import KafkaConsumer, TopicPartition
+        c = KafkaConsumer(bootstrap_servers=%r, group_id='cg', enable_auto_commit=False)
+        tps = [TopicPartition('gt', p) for p in (0, 1)]
+        ends = c.end_offsets(tps)
+        print(json.dumps({str(tp.partition): [c.committed(tp), ends[tp]] for tp in tps}))
+    """ % bs)
+    js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                            "--group", "cg", "--json").stdout)
+    rows = {str(r["partition"]): r for r in js[0]["partitions"]}
+    assert sum(w[1] for w in want.values()) == 23
+    for p_, (committed, end) in want.items():
+        assert rows[p_]["current_offset"] == committed
+        assert rows[p_]["log_end_offset"] == end
+        assert rows[p_]["lag"] == end - committed
+    assert sum(r["lag"] for r in rows.values()) == 3
+    text = odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                   "--group", "cg").stdout
+    assert "Consumer group 'cg' has no active members." in text
+    hdr = [l for l in text.splitlines() if l.startswith("GROUP")][0]
+    assert hdr.split() == ["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET",
+                           "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"]
+    body = [l.split() for l in text.splitlines() if l.startswith("cg ")]
+    assert sorted((r[1], r[2], r[5]) for r in body) == sorted(
+        ("gt", p_, str(rows[p_]["lag"])) for p_ in rows)
+    assert "cg" in odradek("consumer-groups", "--bootstrap-server", bs, "--list").stdout.split()
+
+
+def test_reset_offsets_honoured_by_kafka_python(broker_factory):
+    b = broker_factory(extra=SETTINGS)
+    bs = b.bootstrap
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "rt",
+            input="".join(f"r{i}\n" for i in range(10)))
+    odradek("console-consumer", "--bootstrap-server", bs, "--topic", "rt", "--group", "rg",
+            "--from-beginning", "--max-messages", "10")
+    base = ["consumer-groups", "--bootstrap-server", bs, "--group", "rg", "--reset-offsets",
+            "--topic", "rt"]
+    p = odradek(*base, "--to-offset", "4", "--dry-run")
+    assert [l.split() for l in p.stdout.splitlines() if l.startswith("rg")] == \
+        [["rg", "rt", "0", "4"]]
+    js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                            "--group", "rg", "--json").stdout)
+    assert js[0]["partitions"][0]["current_offset"] == 10  # dry run changed nothing
+    odradek(*base, "--to-offset", "4", "--execute")
+    got = run_py("""
+        import json, time
+        from kafka import KafkaConsumer
+        c = KafkaConsumer('rt', bootstrap_servers=%r, group_id='rg',
+                          auto_offset_reset='latest', enable_auto_commit=False)
+        got, end = [], time.time() + 30
+        while len(got) < 6 and time.time() < end:
+            for tp, ms in c.poll(timeout_ms=500).items():
+                got += [m.value.decode() for m in ms]
+        c.close()
+        print(json.dumps(got))
+    """ % bs)
+    assert got == [f"r{i}" for i in range(4, 10)]
+    p = odradek(*base, "--shift-by", "-3", "--execute")
+    assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["1"]
+    p = odradek(*base, "--to-latest", "--execute", "--json")
+    assert json.loads(p.stdout) == [{"group": "rg", "topic": "rt", "partition": 0,
+                                     "new_offset": 10}]
+    p = odradek(*base, "--to-earliest", "--execute")
+    assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["0"]
+    p = odradek(*base, "--to-datetime", "2100-01-01T00:00:00.000Z", "--execute")
+    assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["10"]
+    p = odradek(*base, "--to-datetime", "2000-01-01T00:00:00.000Z", "--execute")
+    assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["0"]
+    # delete the (empty) group
+    p = odradek("consumer-groups", "--bootstrap-server", bs, "--delete", "--group", "rg")
+    assert "Deletion of requested consumer groups ('rg') was successful." in p.stdout
+    p = odradek("consumer-groups", "--bootstrap-server", bs, "--describe", "--group", "rg",
+                check=False)
+    assert p.returncode == EXIT_FAIL and "does not exist" in p.stderr
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+BAD = [
+    (["topics", "--bootstrap-server", "127.0.0.1:1", "--lst"], EXIT_USAGE, "unknown option"),
+    (["topics", "--bootstrap-server", "127.0.0.1:1"], EXIT_USAGE, "exactly one of"),
+    (["topics", "--bootstrap-server", "127.0.0.1:1", "--create"], EXIT_USAGE, "needs --topic"),
+    (["topics", "--bootstrap-server"], EXIT_USAGE, "needs a value"),
+    (["topics", "--list"], EXIT_USAGE, "--bootstrap-server is required"),
+    (["topics", "--bootstrap-server", "nocolon", "--list"], EXIT_USAGE, "bad server list"),
+    (["console-producer", "--bootstrap-server", "127.0.0.1:1"], EXIT_USAGE, "--topic"),
+    (["console-producer", "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
+      "--compression-codec", "brotli"], EXIT_USAGE, "compression-codec"),
+    (["console-producer", "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
+      "--request-required-acks", "2"], EXIT_USAGE, "acks"),
+    (["console-consumer", "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
+      "--offset", "3"], EXIT_USAGE, "--offset needs --partition"),
+    (["console-consumer", "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
+      "--max-messages", "many"], EXIT_USAGE, "--max-messages"),
+    (["consumer-groups", "--bootstrap-server", "127.0.0.1:1", "--describe"], EXIT_USAGE,
+     "needs --group"),
+    (["consumer-groups", "--bootstrap-server", "127.0.0.1:1", "--list", "extra"], EXIT_USAGE,
+     "unexpected argument"),
+    (["nosuchcommand"], EXIT_USAGE, "unknown command"),
+]
+
+
+@pytest.mark.parametrize("args,code,text", BAD, ids=[" ".join(b[0][:3]) + str(i)
+                                                     for i, b in enumerate(BAD)])
+def test_bad_input_one_line(args, code, text):
+    p = odradek(*args, check=False, timeout=20)
+    assert p.returncode == code, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert text in p.stderr
+    assert p.stdout == ""
+
+
+@pytest.mark.parametrize("args", [
+    ["topics", "--list"],
+    ["console-producer", "--topic", "t"],
+    ["console-consumer", "--topic", "t"],
+    ["consumer-groups", "--list"],
+])
+def test_unreachable_broker_exit_3(args):
+    port = free_port()  # nothing listens there
+    t0 = time.monotonic()
+    p = odradek(*args, "--bootstrap-server", f"127.0.0.1:{port}", check=False,
+                input="x\n", timeout=30)
+    assert p.returncode == EXIT_UNREACHABLE, p.stderr
+    assert p.stderr.count("\n") == 1 and "cannot reach a broker" in p.stderr
+    assert time.monotonic() - t0 < 15
+
+
+def test_help_and_version():
+    for sub in ("topics", "console-producer", "console-consumer", "consumer-groups"):
+        h = odradek("help", sub).stdout
+        assert h.startswith("usage: odradek " + sub) and "exit codes" in h
+        assert odradek(sub, "--help").stdout == h
+    top = odradek("--help").stdout
+    for sub in ("topics", "console-producer", "console-consumer", "consumer-groups", "ctl"):
+        assert f"  {sub} " in top
+    assert odradek("--version").stdout.startswith("odradek ")
+    p = odradek("help", "nosuch", check=False)
+    assert p.returncode == EXIT_USAGE
+
+
+def test_man_pages_and_completion_cover_the_flags():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    comp = open(os.path.join(root, "cli", "completion", "odradek.bash")).read()
+    for sub in ("topics", "console-producer", "console-consumer", "consumer-groups"):
+        page = open(os.path.join(root, "man", f"odradek-{sub}.1")).read()
+        assert page.startswith(".TH ") or "\n.TH " in page
+        h = odradek("help", sub).stdout
+        flags = set(re.findall(r"--[a-z][a-z-]*", h))
+        assert len(flags) > 8
+        for f in flags:
+            assert f.replace("-", "\\-") in page, (sub, f)
+            assert f in comp, (sub, f)
+        p = subprocess.run(["man", "-l", "-Tutf8", os.path.join(root, "man", f"odradek-{sub}.1")],
+                           capture_output=True, text=True,
+                           env={**os.environ, "MANWIDTH": "80"})
+        if p.returncode == 0:  # rendered; overstrike bold removed
+            assert "EXIT STATUS" in re.sub(".\b", "", p.stdout)
+    # the completion script loads in bash and completes subcommands
+    p = subprocess.run(["bash", "-c",
+                        f"source {os.path.join(root, 'cli', 'completion', 'odradek.bash')}; "
+                        "COMP_WORDS=(odradek cons); COMP_CWORD=1; _odradek; "
+                        "echo ${COMPREPLY[@]}"], capture_output=True, text=True)
+    assert sorted(p.stdout.split()) == ["console-consumer", "console-producer",
+                                        "consumer-groups"], p.stderr
