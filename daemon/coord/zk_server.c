@@ -561,16 +561,40 @@ static int h_who_am_i(struct ctx *k)
     return 0;
 }
 
+/* A request ZooKeeper turns into an ErrorTxn: it consumes a zxid (and a
+ * log record) and answers err with that zxid (measured for reconfig and
+ * for a multi holding a read op). */
+static void reply_error_txn(struct ctx *k, int32_t err)
+{
+    struct zk_req er = { 0 };
+    int64_t       zxid;
+    buf_t         f = BUF_INIT;
+    size_t        at;
+
+    er.type = ZK_OP_ERROR;
+    zxid = submit_write(k->s, &er, k->x->sess->id, NULL, NULL, NULL);
+    at = zk_jute_reply_begin(&f, k->xid, zxid, err);
+    buf_frame_end(&f, at);
+    out_reply(k->s, k->x, zxid, &f, k->t0, false);
+}
+
 static int h_reconfig(struct ctx *k)
 {
     /* standalone ZooKeeper 3.8 with reconfigEnabled=false */
-    reply_hdr(k, k->xid, k->s->tree.zxid, ZK_ERECONFIGDISABLED, false);
+    reply_error_txn(k, ZK_ERECONFIGDISABLED);
     return 0;
 }
 
-static int h_unimplemented(struct ctx *k)
+/* Without SASL configured 3.8 answers an empty SetSASLResponse (token
+ * null), err 0 (measured). */
+static int h_sasl(struct ctx *k)
 {
-    reply_hdr(k, k->xid, k->s->tree.zxid, ZK_EUNIMPLEMENTED, false);
+    buf_t  f = BUF_INIT;
+    size_t at = zk_jute_reply_begin(&f, k->xid, 0, ZK_OK);
+
+    zk_jute_put_buffer(&f, NULL, -1);
+    buf_frame_end(&f, at);
+    out_reply(k->s, k->x, k->s->tree.zxid, &f, k->t0, false);
     return 0;
 }
 
@@ -599,6 +623,23 @@ static int h_tree(struct ctx *k)
     q.type = k->type;
     q.xid = k->xid;
     rc = zk_jute_req_decode(k->r, &q, &s->arena);
+    if (rc == ERR_UNSUPPORTED &&
+        (k->type == ZK_OP_MULTI || k->type == ZK_OP_MULTI_READ)) {
+        /* An op a multi may not hold: MARSHALLINGERROR, connection kept.
+         * multi consumes a zxid (ErrorTxn); multiRead, a read, does not
+         * but still carries its (empty) result list (measured). */
+        if (k->type == ZK_OP_MULTI) {
+            reply_error_txn(k, ZK_EMARSHALLING);
+            return 0;
+        }
+        at = zk_jute_reply_begin(&f, k->xid, s->tree.zxid, ZK_EMARSHALLING);
+        buf_put_i32(&f, -1);
+        zk_jute_put_bool(&f, true);
+        buf_put_i32(&f, -1);
+        buf_frame_end(&f, at);
+        out_reply(s, x, s->tree.zxid, &f, k->t0, false);
+        return 0;
+    }
     if (rc < 0)
         return rc;
     zxid = write ? s->tree.zxid + 1 : s->tree.zxid;
@@ -649,7 +690,7 @@ static const struct {
     { ZK_OP_CHECK_WATCHES, h_remove_watches },
     { ZK_OP_WHO_AM_I, h_who_am_i },
     { ZK_OP_RECONFIG, h_reconfig },
-    { ZK_OP_SASL, h_unimplemented },
+    { ZK_OP_SASL, h_sasl },
     { ZK_OP_CREATE, h_tree },
     { ZK_OP_CREATE2, h_tree },
     { ZK_OP_CREATE_CONTAINER, h_tree },

@@ -352,7 +352,7 @@ static int decode_ops(rd_t *r, struct zk_req *q, arena_t *a, bool read)
                      type == ZK_OP_CREATE_CONTAINER ||
                      type == ZK_OP_CREATE_TTL || type == ZK_OP_DELETE ||
                      type == ZK_OP_SET_DATA || type == ZK_OP_CHECK))
-            return rd_fail(r, ERR_MALFORMED), ERR_MALFORMED;
+            return ERR_UNSUPPORTED; /* well-formed, but not allowed here */
         if (n == cap) {
             struct zk_req *nv;
 

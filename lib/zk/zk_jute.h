@@ -234,7 +234,8 @@ int  zk_jute_connect_resp_decode(const uint8_t *p, size_t n,
 
 /* -- requests --------------------------------------------------------------- */
 /* Decodes the body of a request of type q->type (already read from the
- * RequestHeader, as q->xid) from r.  Unknown types are ERR_UNSUPPORTED;
+ * RequestHeader, as q->xid) from r.  Unknown types, and a multi/multiRead
+ * holding an op it may not hold, are ERR_UNSUPPORTED;
  * a body that does not parse is the reader's error (ERR_SHORT/MALFORMED).
  * Trailing bytes are accepted, as ZooKeeper's BinaryInputArchive does. */
 int  zk_jute_req_decode(rd_t *r, struct zk_req *q, arena_t *a);

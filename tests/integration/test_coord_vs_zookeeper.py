@@ -216,6 +216,17 @@ SCRIPT2 = [
     (0, "getACL", ustr("/zookeeper/config")),
     (0, "getACL", ustr("/zookeeper")),
     (0, "delete", ustr("/zookeeper/quota") + V(-1)),
+    (0, "reconfig", ustr("") + ustr("") + ustr("") + struct.pack(">q", -1)),
+    (0, 102, ustr(b"token")),                                          # sasl
+    (0, "multi", mops((4, path_watch("/")))),                          # read op in multi
+    (0, "multiRead", mops((1, create_body("/x")))),                    # write in multiRead
+    (0, "getEphemerals", ustr("")),
+    (0, "getData", path_watch("")),
+    (0, "sync", ustr("")),
+    (0, "setWatches2", struct.pack(">q", 0) + struct.pack(">i", 0) * 3 +
+     struct.pack(">i", 1) + ustr("/p") + struct.pack(">i", 1) + ustr("/r")),
+    (1, "create", create_body("/p")),                                  # persistent fires
+    (1, "create", create_body("/r")),                                  # recursive fires
     (0, "auth", struct.pack(">i", 0) + ustr("nosuch") + ustr(b"x")),   # AUTHFAILED, closed
 ]
 

@@ -125,7 +125,7 @@ static const struct {
     { "multi without end", ZK_OP_MULTI, { 0, 0, 0, 13, 0, 0xff, 0xff, 0xff, 0xff }, 9,
       ERR_SHORT },
     { "multi with a read op", ZK_OP_MULTI, { 0, 0, 0, 4, 0, 0xff, 0xff, 0xff, 0xff }, 9,
-      ERR_MALFORMED },
+      ERR_UNSUPPORTED },
     { "unknown op", 55, { 0 }, 0, ERR_UNSUPPORTED },
     { "huge watch list", ZK_OP_SET_WATCHES,
       { 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0 }, 12, ERR_SHORT },
