@@ -329,25 +329,42 @@ static int list_logs(const char *dir, struct logfile **out, int *n)
     return 0;
 }
 
-/* Reads a whole file.  Preallocated space reads back as zeros (unwritten
- * extents), which costs memory bandwidth only; a record of zeros inside
- * node data must never be mistaken for the end, so no shortcut here. */
-static int read_file(int fd, buf_t *b)
+/* A streaming reader over one log file: records are parsed as 1 MiB
+ * chunks arrive, and reading stops at the first zero length, so a 64 MiB
+ * preallocated file costs what it holds, not its size. */
+struct lr {
+    int      fd;
+    buf_t    b;
+    size_t   pos;   /* parse cursor in b */
+    uint64_t base;  /* file offset of b.data[0] */
+    bool     eof;
+    int      err;
+};
+
+/* Makes n bytes available at pos; false if the file ends first. */
+static bool lr_need(struct lr *l, size_t n)
 {
-    for (;;) {
+    while (l->b.len - l->pos < n && !l->eof) {
         ssize_t r;
 
-        buf_reserve(b, 1 << 20);
-        r = read(fd, b->data + b->len, b->cap - b->len);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
+        if (l->pos > 0) {
+            buf_consume(&l->b, l->pos);
+            l->base += l->pos;
+            l->pos = 0;
         }
-        if (r == 0)
-            return 0;
-        b->len += (size_t)r;
+        buf_reserve(&l->b, n > (1u << 20) ? n : (1u << 20));
+        r = read(l->fd, l->b.data + l->b.len, l->b.cap - l->b.len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            l->err = -errno;
+        if (r <= 0) {
+            l->eof = true;
+            break;
+        }
+        l->b.len += (size_t)r;
     }
+    return l->b.len - l->pos >= n;
 }
 
 int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
@@ -388,40 +405,56 @@ int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
             rc = -errno;
             goto out;
         }
-        buf_reset(&b);
-        rc = read_file(fd, &b);
-        if (rc < 0) {
-            close(fd);
-            goto out;
-        }
-        r = rd_init(b.data, b.len);
-        if (rd_u32(&r) != LOG_MAGIC || rd_u32(&r) != LOG_VERSION) {
+        struct lr l = { fd, BUF_INIT, 0, 0, false, 0 };
+
+        buf_move(&l.b, &b);
+        buf_reset(&l.b);
+        if (!lr_need(&l, HDR_LEN) ||
+            (r = rd_init(l.b.data, HDR_LEN), rd_u32(&r) != LOG_MAGIC) ||
+            rd_u32(&r) != LOG_VERSION) {
             char bad[4200];
 
+            buf_move(&b, &l.b);
+            close(fd);
+            if (l.err) {
+                rc = l.err;
+                goto out;
+            }
             /* A header torn at creation (nothing in the file was acked) or
              * not our file at all: set it aside, keep what came before. */
-            close(fd);
             torn = true;
             snprintf(bad, sizeof bad, "%s.corrupt", path);
             if (rename(path, bad) == 0)
                 st->set_aside++;
             continue;
         }
-        rd_i64(&r);
+        l.pos = HDR_LEN;
         good = HDR_LEN;
-        while (rd_left(&r) >= REC_HDR) {
-            uint32_t          n = rd_u32(&r), crc = rd_u32(&r);
+        for (;;) {
+            uint32_t          n, crc;
             const uint8_t    *p;
             struct zk_log_rec rec;
             rd_t              pr;
 
+            if (!lr_need(&l, REC_HDR)) {
+                size_t k;
+
+                /* fewer bytes than a record header: zeros are the end */
+                for (k = l.pos; k < l.b.len; k++)
+                    if (l.b.data[k])
+                        torn = true;
+                break;
+            }
+            r = rd_init(l.b.data + l.pos, REC_HDR);
+            n = rd_u32(&r);
+            crc = rd_u32(&r);
             if (n == 0)
                 break;                 /* preallocated space: the end */
-            if (n < REC_FIXED || n > REC_MAX || rd_left(&r) < n) {
+            if (n < REC_FIXED || n > REC_MAX || !lr_need(&l, REC_HDR + (size_t)n)) {
                 torn = true;
                 break;
             }
-            p = rd_raw(&r, n);
+            p = l.b.data + l.pos + REC_HDR;
             if (crc32c(0, p, n) != crc) {
                 torn = true;
                 break;
@@ -440,20 +473,21 @@ int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
             if (rec.zxid > after) {
                 rc = apply(&rec, arg);
                 if (rc < 0) {
+                    buf_move(&b, &l.b);
                     close(fd);
                     goto out;
                 }
                 applied++;
                 *last = rec.zxid;
             }
-            good = (size_t)(r.p - b.data);
+            l.pos += REC_HDR + (size_t)n;
+            good = (size_t)(l.base + l.pos);
         }
-        if (rd_left(&r) > 0 && rd_left(&r) < REC_HDR && !torn) {
-            size_t k;
-
-            for (k = 0; k < rd_left(&r); k++)
-                if (r.p[k])
-                    torn = true;
+        buf_move(&b, &l.b);
+        if (l.err) {
+            close(fd);
+            rc = l.err;
+            goto out;
         }
         if (torn) {
             st->truncated++;
