@@ -234,8 +234,13 @@ int kf_config_finish(cfg_t *c, struct kf_config *kc)
     copy = xstrdup(dirs);
     for (tok = strtok_r(copy, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save)) {
+        size_t len;
+
         while (*tok == ' ')
             tok++;
+        len = strlen(tok);
+        while (len > 0 && tok[len - 1] == ' ')
+            tok[--len] = '\0';
         if (*tok == '\0')
             continue;
         if (kc->ndirs == (int)(sizeof kc->dirs / sizeof kc->dirs[0])) {

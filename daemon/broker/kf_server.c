@@ -24,6 +24,10 @@
 #endif
 #if __has_include("kf_zk.h")
 #include "kf_zk.h"
+/* Weak, so a tree that has the header but not yet the module still links
+ * (the broker then runs standalone, as without the header). */
+#pragma weak kf_zk_start
+#pragma weak kf_zk_stop
 #define KF_HAVE_ZK 1
 #endif
 #endif
@@ -50,14 +54,15 @@ static void new_cluster_id(char *out, size_t n)
     static const char b64[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     uint8_t u[16];
-    int     i, bits = 0, acc = 0, k = 0;
+    uint32_t acc = 0; /* at most 14 meaningful bits */
+    int      i, bits = 0, k = 0;
 
     if (getrandom(u, sizeof u, 0) != (ssize_t)sizeof u)
         memset(u, 0x42, sizeof u);
     u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
     u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
     for (i = 0; i < 16 && (size_t)k + 1 < n; i++) {
-        acc = (acc << 8) | u[i];
+        acc = ((acc << 8) | u[i]) & 0xffffu;
         bits += 8;
         while (bits >= 6 && (size_t)k + 1 < n) {
             out[k++] = b64[(acc >> (bits - 6)) & 63];
@@ -65,7 +70,7 @@ static void new_cluster_id(char *out, size_t n)
         }
     }
     if (bits > 0 && (size_t)k + 1 < n)
-        out[k++] = b64[(acc << (6 - bits)) & 63];
+        out[k++] = b64[(acc << (6 - bits)) & 63u];
     out[k] = '\0';
 }
 
@@ -134,9 +139,11 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop,
     }
 #endif
 #ifdef KF_HAVE_ZK
-    rc = kf_zk_start(b, what);
-    if (rc < 0)
-        return rc;
+    if (kf_zk_start != NULL) {
+        rc = kf_zk_start(b, what);
+        if (rc < 0)
+            return rc;
+    }
 #endif
     b->ops.max_frame = (size_t)kc->socket_request_max_bytes;
     b->ops.on_frame = kf_api_on_frame;
@@ -206,7 +213,8 @@ void kf_server_stop(struct kf_broker *b, void (*done)(void *arg), void *arg)
     conn_listener_close(&b->listener);
     kf_fetch_stop_all(b);
 #ifdef KF_HAVE_ZK
-    kf_zk_stop(b);
+    if (kf_zk_stop != NULL)
+        kf_zk_stop(b);
 #endif
 #ifdef KF_HAVE_GROUPS
     kf_group_api_close(b->groups, stop_step, s);

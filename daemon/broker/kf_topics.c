@@ -557,7 +557,8 @@ static void confs_set(struct kf_topic *t, const struct kf_topic_conf *c,
         t->confs[t->nconfs].value = xstrdup(c[i].value);
         t->nconfs++;
     }
-    qsort(t->confs, (size_t)t->nconfs, sizeof *t->confs, cmp_conf);
+    if (t->nconfs > 1)
+        qsort(t->confs, (size_t)t->nconfs, sizeof *t->confs, cmp_conf);
 }
 
 int kf_topics_create(struct kf_topics *ts, const char *name, int32_t npart,

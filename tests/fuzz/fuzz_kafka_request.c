@@ -33,7 +33,8 @@ static void decode_reencode(const struct kmsg_struct *s, int16_t ver,
         FUZZ_CHECK(rd_left(&r2) == 0);
         kmsg_encode_buf(s, ver, flex, again, &two);
         FUZZ_CHECK(one.len == two.len &&
-                   memcmp(one.data, two.data, one.len) == 0);
+                   (one.len == 0 ||
+                    memcmp(one.data, two.data, one.len) == 0));
         buf_free(&one);
         buf_free(&two);
     }
