@@ -932,6 +932,31 @@ static bool cli_zk_broker_addr(const char *json, buf_t *out)
     return true;
 }
 
+/* True if a TCP connection to one of the servers of a ZooKeeper connect
+ * string opens: the ZooKeeper client retries refused connections until
+ * its deadline, a refused port should fail at once. */
+static bool cli_zk_any_up(const char *zk, int timeout_ms)
+{
+    const char *end = strchr(zk, '/'), *s = zk;
+
+    if (end == NULL)
+        end = zk + strlen(zk);
+    while (s < end) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        size_t      n = comma != NULL ? (size_t)(comma - s) : (size_t)(end - s);
+        char        host[256], port[16];
+        int         fd;
+
+        if (cli_split_hostport(s, n, host, sizeof host, port, sizeof port) == 0 &&
+            (fd = cli_tcp_connect(host, port, timeout_ms)) >= 0) {
+            close(fd);
+            return true;
+        }
+        s = comma != NULL ? comma + 1 : end;
+    }
+    return false;
+}
+
 int cli_kafka_zk_bootstrap(const char *zk, int timeout_ms, char **out)
 {
     struct cli_zkw        z;
@@ -939,6 +964,8 @@ int cli_kafka_zk_bootstrap(const char *zk, int timeout_ms, char **out)
     buf_t                 list = BUF_INIT;
     int                   rc;
 
+    if (!cli_zk_any_up(zk, timeout_ms))
+        return ERR_CLOSED;
     memset(&z, 0, sizeof z);
     uv_loop_init(&z.loop);
     uv_timer_init(&z.loop, &z.timer);

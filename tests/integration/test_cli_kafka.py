@@ -456,3 +456,67 @@ def test_man_pages_and_completion_cover_the_flags():
                         "echo ${COMPREPLY[@]}"], capture_output=True, text=True)
     assert sorted(p.stdout.split()) == ["console-consumer", "console-producer",
                                         "consumer-groups"], p.stderr
+
+
+def test_group_shared_with_kafka_python(broker_factory):
+    """console-consumer and a kafka-python consumer in one group split a
+    4-partition topic (range assignor on both sides; odradek joined first,
+    so it leads and computes the assignment), and together see every
+    message exactly once."""
+    b = broker_factory(extra=SETTINGS)
+    bs = b.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "g4",
+            "--partitions", "4")
+    c = subprocess.Popen([bin_path("odradek"), "console-consumer", "--bootstrap-server", bs,
+                          "--topic", "g4", "--group", "mix", "--from-beginning",
+                          "--timeout-ms", "8000", "--property", "print.partition=true"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # the group exists with odradek as its only member before python joins
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                                    "--group", "mix", "--json", check=False).stdout or "[]")
+            if js and js[0]["members"] == 1:
+                break
+            time.sleep(0.2)
+        got = run_py("""
+            import json, time
+            from kafka import KafkaConsumer, KafkaProducer
+            c = KafkaConsumer('g4', group_id='mix', bootstrap_servers=%r,
+                              auto_offset_reset='earliest', enable_auto_commit=True)
+            end = time.time() + 30
+            while not c.assignment() and time.time() < end:
+                c.poll(timeout_ms=200)
+            asg = sorted(tp.partition for tp in c.assignment())
+            p = KafkaProducer(bootstrap_servers=%r)
+            for i in range(40):
+                p.send('g4', b'v%%d' %% i, key=b'k%%d' %% i)
+            p.flush()
+            got, end = [], time.time() + 5
+            while time.time() < end:
+                for tp, ms in c.poll(timeout_ms=300).items():
+                    got += [[tp.partition, m.value.decode()] for m in ms]
+            c.close()
+            print(json.dumps({"asg": asg, "got": got}))
+        """ % (bs, bs))
+        out, err = c.communicate(timeout=60)
+    finally:
+        if c.poll() is None:
+            c.kill()
+    assert c.returncode == 0, err
+    mine = [l.split("\t") for l in out.splitlines()]
+    my_parts = sorted({int(p.split(":")[1]) for p, _ in mine})
+    assert len(got["asg"]) == 2 and len(my_parts) == 2, (got["asg"], my_parts)
+    assert not set(got["asg"]) & set(my_parts)
+    values = [v for _, v in got["got"]] + [v for _, v in mine]
+    assert sorted(values) == sorted(f"v{i}" for i in range(40))
+
+
+def test_unreachable_zookeeper_exit_3_fast():
+    port = free_port()
+    t0 = time.monotonic()
+    p = odradek("topics", "--zookeeper", f"127.0.0.1:{port}", "--list", check=False)
+    assert p.returncode == EXIT_UNREACHABLE
+    assert p.stderr.count("\n") == 1 and "ZooKeeper unreachable" in p.stderr
+    assert time.monotonic() - t0 < 5
