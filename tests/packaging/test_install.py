@@ -11,7 +11,9 @@ import pytest
 
 from conftest import run
 
+# Other jobs on the machine may hold the dpkg lock for a while: wait for it.
 APT = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q",
+       "-o", "DPkg::Lock::Timeout=180",
        "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
 OWNED_DIRS = ("/var/lib/odradek", "/var/lib/odradek/coord",
               "/var/lib/odradek/kafka-logs", "/var/log/odradek")
