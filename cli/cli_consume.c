@@ -262,12 +262,6 @@ static void cli_consume_subscription(const char *topic, buf_t *out)
     buf_put_i32(out, -1);
 }
 
-struct cli_gmember {
-    slice_t  id;
-    bool     subscribed; /* to our topic */
-    buf_t    assignment;
-};
-
 static int cli_gmember_cmp(const void *x, const void *y)
 {
     const struct cli_gmember *a = x, *b = y;
@@ -280,8 +274,7 @@ static int cli_gmember_cmp(const void *x, const void *y)
 /* The leader's range assignment (Kafka's RangeAssignor) over our topic:
  * the members subscribed to it, sorted by member id, each get a
  * contiguous range; the first P % M get one partition more. */
-static void cli_consume_range(struct cli_gmember *m, int nm, const char *topic,
-                              int32_t nparts)
+void cli_consume_range(struct cli_gmember *m, int nm, const char *topic, int32_t nparts)
 {
     int nsub = 0, k = 0;
 
@@ -315,7 +308,7 @@ static void cli_consume_range(struct cli_gmember *m, int nm, const char *topic,
 
 /* True if a member's subscription (ConsumerProtocolSubscription, any
  * version: the topics come first after the version) names topic. */
-static bool cli_consume_subscribes(slice_t meta, const char *topic)
+bool cli_consume_subscribes(slice_t meta, const char *topic)
 {
     rd_t    r = rd_init(meta.p, meta.n > 0 ? (size_t)meta.n : 0);
     int32_t n;
@@ -328,17 +321,16 @@ static bool cli_consume_subscribes(slice_t meta, const char *topic)
     return false;
 }
 
-/* Our partitions from a ConsumerProtocolAssignment. */
-static int cli_consume_take_assignment(struct cli_consume *c, slice_t as)
+int cli_consume_assignment_parts(slice_t as, const char *topic, int32_t nparts,
+                                 int32_t **parts, int *n)
 {
     rd_t    r = rd_init(as.p, as.n > 0 ? (size_t)as.n : 0);
     int32_t nt;
 
-    free(c->parts);
-    c->parts = NULL;
-    c->nparts = 0;
+    *parts = NULL;
+    *n = 0;
     if (as.n <= 0)
-        return 0;
+        return 0; /* no assignment: nothing for us */
     (void)rd_i16(&r);
     nt = rd_count(&r, false, 6);
     for (int32_t i = 0; i < nt && rd_ok(&r); i++) {
@@ -348,16 +340,42 @@ static int cli_consume_take_assignment(struct cli_consume *c, slice_t as)
         for (int32_t j = 0; j < np && rd_ok(&r); j++) {
             int32_t p = rd_i32(&r);
 
-            if (!slice_eq(t, c->topic) || p < 0 || p >= c->tp.nparts)
+            if (!rd_ok(&r) || !slice_eq(t, topic) || p < 0 || p >= nparts)
                 continue;
-            c->parts = xrealloc(c->parts, sizeof *c->parts * (size_t)(c->nparts + 1));
-            c->parts[c->nparts].part = p;
-            c->parts[c->nparts].offset = -1;
-            c->parts[c->nparts].committed = -1;
-            c->nparts++;
+            *parts = xrealloc(*parts, sizeof **parts * (size_t)(*n + 1));
+            (*parts)[(*n)++] = p;
         }
     }
-    return rd_ok(&r) ? 0 : ERR_MALFORMED;
+    if (!rd_ok(&r)) {
+        free(*parts);
+        *parts = NULL;
+        *n = 0;
+        return r.err;
+    }
+    return 0;
+}
+
+/* Our partitions from a ConsumerProtocolAssignment. */
+static int cli_consume_take_assignment(struct cli_consume *c, slice_t as)
+{
+    int32_t *parts;
+    int      n, rc;
+
+    free(c->parts);
+    c->parts = NULL;
+    c->nparts = 0;
+    rc = cli_consume_assignment_parts(as, c->topic, c->tp.nparts, &parts, &n);
+    if (rc < 0)
+        return rc;
+    c->parts = xcalloc((size_t)n + 1, sizeof *c->parts);
+    for (int i = 0; i < n; i++) {
+        c->parts[i].part = parts[i];
+        c->parts[i].offset = -1;
+        c->parts[i].committed = -1;
+    }
+    c->nparts = n;
+    free(parts);
+    return 0;
 }
 
 static int cli_consume_join(struct cli_consume *c)
@@ -433,6 +451,11 @@ static int cli_consume_join(struct cli_consume *c)
         }
         if (jresp.error_code == 27 || jresp.error_code == 14) {
             arena_free(&a);
+            usleep(100 * 1000);
+            continue;
+        }
+        if (jresp.error_code == 0 && c->member_id == NULL) {
+            arena_free(&a); /* no member id handed out: ask again */
             usleep(100 * 1000);
             continue;
         }

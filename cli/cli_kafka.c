@@ -907,12 +907,15 @@ static const char *cli_json_after(const char *json, const char *key)
 /* The "host:port" of a /brokers/ids/<id> JSON: the first of its
  * "endpoints" ("PLAINTEXT://host:port"), else its "host" and "port"
  * fields (Kafka 2.x writes both; host is null for non-PLAINTEXT). */
-static bool cli_zk_broker_addr(const char *json, buf_t *out)
+bool cli_kafka_zk_broker_addr(const char *json, buf_t *out)
 {
     const char *e = cli_json_after(json, "\"endpoints\""), *h, *p, *q;
 
-    if (e != NULL && *e == '[' && (q = strchr(e, '"')) != NULL &&
-        (h = strstr(q, "://")) != NULL && (p = strchr(h + 3, '"')) != NULL && p > h + 3) {
+    const char *rb = e != NULL ? strchr(e, ']') : NULL;
+
+    if (e != NULL && *e == '[' && rb != NULL && (q = strchr(e, '"')) != NULL && q < rb &&
+        (h = strstr(q, "://")) != NULL && (p = strchr(h + 3, '"')) != NULL && p > h + 3 &&
+        p < rb) {
         if (out->len > 0)
             buf_puts(out, ",");
         buf_printf(out, "%.*s", (int)(p - h - 3), h + 3);
@@ -993,7 +996,7 @@ int cli_kafka_zk_bootstrap(const char *zk, int timeout_ms, char **out)
         if (r2 == ERR_TIMEOUT)
             rc = r2;
         else if (r2 == 0)
-            cli_zk_broker_addr(buf_cstr(&z.data), &list);
+            cli_kafka_zk_broker_addr(buf_cstr(&z.data), &list);
     }
     if (rc == ERR_NOTFOUND || (rc == 0 && list.len == 0))
         rc = ERR_NOTFOUND;

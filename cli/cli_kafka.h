@@ -190,6 +190,33 @@ int cli_kafka_connect(struct cli_kafka *k, const char *prog,
                       const char *bootstrap, const char *zookeeper,
                       int timeout_ms);
 
+/* ---- decoders of peer bytes (exposed for unit tests and fuzzing) -------- */
+
+/* Appends "host:port" (comma-separated after the first) for one
+ * /brokers/ids/<id> JSON text: its first "endpoints" entry, else its
+ * "host" and "port".  Returns false if neither is there. */
+bool cli_kafka_zk_broker_addr(const char *json, buf_t *out);
+
+/* cli_consume.c: the consumer protocol's embedded bytes (Kafka's
+ * ConsumerProtocolSubscription / ConsumerProtocolAssignment, v0 layout;
+ * later versions only append fields). */
+struct cli_gmember {
+    slice_t id;
+    bool    subscribed; /* to the topic being assigned */
+    buf_t   assignment; /* out: a ConsumerProtocolAssignment */
+};
+/* True if a member's subscription names topic. */
+bool cli_consume_subscribes(slice_t meta, const char *topic);
+/* The range assignor (Kafka's RangeAssignor) of topic's nparts
+ * partitions over the members subscribed to it, sorted by member id: each
+ * gets a contiguous range, the first nparts % n one more.  Sorts m;
+ * fills every m[i].assignment (the caller frees them). */
+void cli_consume_range(struct cli_gmember *m, int nm, const char *topic, int32_t nparts);
+/* The partitions of topic (each < nparts) in an assignment, into *parts
+ * (malloc'd, *n of them).  Returns 0 or ERR_SHORT / ERR_MALFORMED. */
+int cli_consume_assignment_parts(slice_t as, const char *topic, int32_t nparts,
+                                 int32_t **parts, int *n);
+
 /* ---- output --------------------------------------------------------------- */
 
 /* A JSON string literal of s[0..n) (n < 0: NUL-terminated; NULL: null). */
