@@ -498,7 +498,10 @@ static int scan_from(kf_seg_t *s, int64_t pos, bool verify, int64_t min_offset,
     while ((rc = kf_seg_scan_next(&sc, &h)) == 1) {
         if (h.base_offset + h.last_delta - s->base > INT32_MAX ||
             h.pos + h.size > INT32_MAX) {
-            rc = ERR_CORRUPT;  /* cannot be indexed: not ours */
+            /* cannot be indexed: not ours.  The scanner already moved
+             * past it: cut at its start (found by fuzz_broker_recovery) */
+            sc.pos = h.pos;
+            rc = ERR_CORRUPT;
             break;
         }
         account_batch(s, &h, index_interval);

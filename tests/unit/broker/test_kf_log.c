@@ -537,6 +537,7 @@ static void test_recovery_torn_tail(void **state)
         { "zeros (preallocated tail)", 4 },
         { "offset goes backwards", 5 },
         { "random garbage", 6 },
+        { "offset too far for a relative index", 7 },
     };
     size_t i;
 
@@ -565,6 +566,7 @@ static void test_recovery_torn_tail(void **state)
         case 4: { uint8_t z[4096] = { 0 }; append_file(p, z, sizeof z); break; }
         case 5: buf_set_i64(&b, 0, 2); append_file(p, b.data, b.len); break;
         case 6: append_file(p, "\x00\x00\x00\x00\x00\x00\x00\x0f\xff\xff\xff\xff junk", 17); break;
+        case 7: buf_set_i64(&b, 0, 15 + (1LL << 32)); append_file(p, b.data, b.len); break;
         }
         l = open_log(f, &c, false, -1, &cut);
         assert_true(cut > 0);
