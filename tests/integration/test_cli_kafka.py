@@ -520,3 +520,42 @@ def test_unreachable_zookeeper_exit_3_fast():
     assert p.returncode == EXIT_UNREACHABLE
     assert p.stderr.count("\n") == 1 and "ZooKeeper unreachable" in p.stderr
     assert time.monotonic() - t0 < 5
+
+
+def test_interactive_producer_sends_each_line_and_consumer_stops_on_sigint(broker):
+    """A line typed into a running console-producer is sent at once (no
+    waiting for EOF or a full batch); a console-consumer ended with SIGINT
+    exits 0, commits, leaves its group, and says how many it printed; a
+    group with a live member cannot be reset."""
+    import signal
+    bs = broker.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "live")
+    prod = subprocess.Popen([bin_path("odradek"), "console-producer", "--bootstrap-server", bs,
+                             "--topic", "live"], stdin=subprocess.PIPE, text=True)
+    cons = subprocess.Popen([bin_path("odradek"), "console-consumer", "--bootstrap-server", bs,
+                             "--topic", "live", "--group", "lg", "--from-beginning"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        prod.stdin.write("first line\n")
+        prod.stdin.flush()
+        # kcat sees it while the producer still holds stdin open
+        assert kcat_read(bs, "live", 1, "%s\\n") == ["first line"]
+        assert cons.stdout.readline() == "first line\n"
+        p = odradek("consumer-groups", "--bootstrap-server", bs, "--group", "lg",
+                    "--reset-offsets", "--topic", "live", "--to-earliest", "--execute",
+                    check=False)
+        assert p.returncode == EXIT_FAIL and "inactive" in p.stderr
+        cons.send_signal(signal.SIGINT)
+        out, err = cons.communicate(timeout=20)
+        assert cons.returncode == 0, err
+        assert "Processed a total of 1 messages" in err
+        prod.stdin.close()
+        assert prod.wait(timeout=20) == 0
+    finally:
+        for x in (prod, cons):
+            if x.poll() is None:
+                x.kill()
+    js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                            "--group", "lg", "--json").stdout)
+    assert js[0]["members"] == 0
+    assert js[0]["partitions"][0]["current_offset"] == 1
