@@ -572,7 +572,8 @@ static void drop_connection(zk_client_t *c, int32_t fail_err)
             fail_req(c, q, ZK_ECLOSING);
         }
         c->pending_tail = &c->pending;
-        c->state = ZK_CLIENT_CLOSED;
+        if (c->state != ZK_CLIENT_CLOSED)
+            set_state(c, ZK_CLIENT_CLOSED);
         if (!uv_is_closing((uv_handle_t *)&c->timer))
             uv_close((uv_handle_t *)&c->timer, on_timer_closed);
         maybe_finish_close(c);

@@ -110,7 +110,8 @@ struct zk_client_op {
 int  zk_client_new(uv_loop_t *loop, const struct zk_client_opts *o,
                    zk_client_t **out);
 /* Closes the session (closeSession if connected), fails pending requests
- * with ZK_ECLOSING (their callbacks run from inside this call), and calls
+ * with ZK_ECLOSING and reports on_state(CLOSED) (both from inside this
+ * call, or when the closeSession reply arrives if connected), and calls
  * on_closed(arg) from the loop once everything is released.  Idempotent. */
 void zk_client_close(zk_client_t *c, void (*on_closed)(void *arg), void *arg);
 

@@ -380,6 +380,7 @@ static void test_close_while_connecting(void **state)
 
     (void)state;
     o.connect = "127.0.0.1:1,localhost:1";
+    o.on_state = on_state;
     o.session_timeout_ms = 4000;
     o.connect_timeout_ms = 200;
     assert_int_equal(zk_client_new(&loop, &o, &c), 0);
@@ -388,9 +389,12 @@ static void test_close_while_connecting(void **state)
         uv_run(&loop, UV_RUN_NOWAIT); /* a few refused attempts */
     assert_int_equal(g.calls, 0);
     assert_int_equal(zk_client_state(c), ZK_CLIENT_CONNECTING);
+    nstates = 0;
     zk_client_close(c, on_closed, NULL);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.r.err, ZK_ECLOSING);
+    assert_int_equal(nstates, 1);
+    assert_int_equal(states[0], ZK_CLIENT_CLOSED);
     assert_true(run_until(&closed, before + 1, 5000));
     assert_int_equal(zk_client_new(&loop, &(struct zk_client_opts){ .connect = "no-port" }, &c),
                      ERR_MALFORMED);
