@@ -545,6 +545,16 @@ def test_interactive_producer_sends_each_line_and_consumer_stops_on_sigint(broke
                     "--reset-offsets", "--topic", "live", "--to-earliest", "--execute",
                     check=False)
         assert p.returncode == EXIT_FAIL and "inactive" in p.stderr
+        js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                                "--group", "lg", "--json").stdout)
+        assert js[0]["members"] == 1 and js[0]["state"] == "Stable"
+        (row,) = js[0]["partitions"]
+        assert row["consumer_id"] and row["client_id"] == "odradek-cli" and row["host"]
+        text = odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                       "--group", "lg").stdout
+        assert "has no active members" not in text
+        (line,) = [l.split() for l in text.splitlines() if l.startswith("lg ")]
+        assert line[6] == row["consumer_id"] and line[8] == "odradek-cli"
         cons.send_signal(signal.SIGINT)
         out, err = cons.communicate(timeout=20)
         assert cons.returncode == 0, err
