@@ -352,3 +352,50 @@ def test_same_handshakes_as_zookeeper(coord_factory):
     coord = coord_factory()
     got = handshakes(coord.host, coord.port)
     assert got == want
+
+
+def fourlw_shapes(host, port):
+    """The shape of each four-letter word's text: line keys in order (values
+    vary by nature), mntr's key set, the whitelist refusal."""
+    from coord_fixtures import four_letter
+    r = RawZk(host, port)
+    r.connect()
+    r.create("/s")
+    r.get("/s", watch=True)
+    key = lambda text, sep: [l.split(sep, 1)[0] for l in text.splitlines()]  # noqa: E731
+    shapes = {
+        "srvr": key(four_letter(host, port, "srvr"), ":"),
+        "stat": [l if not l.startswith(" /") else "client" for l in
+                 key(four_letter(host, port, "stat"), ":")],
+        "conf": key(four_letter(host, port, "conf"), "="),
+        "wchs": four_letter(host, port, "wchs"),
+        "isro": four_letter(host, port, "isro"),
+        "ruok": four_letter(host, port, "ruok"),
+        "envi": key(four_letter(host, port, "envi"), "=")[:2],
+        "dirs": key(four_letter(host, port, "dirs"), ":"),
+        "crst": four_letter(host, port, "crst"),
+        "srst": four_letter(host, port, "srst"),
+    }
+    mntr = set(key(four_letter(host, port, "mntr"), "\t"))
+    r.close()
+    return shapes, mntr
+
+
+def test_four_letter_word_shapes_match_zookeeper(coord_factory):
+    zk = JavaZk()
+    try:
+        want, want_mntr = fourlw_shapes(zk.host, zk.port)
+    finally:
+        zk.stop()
+    coord = coord_factory()
+    got, got_mntr = fourlw_shapes(coord.host, coord.port)
+    assert got == want
+    # every mntr key we print is one ZooKeeper prints (no invented names),
+    # and the keys monitoring tools read are all there
+    assert got_mntr <= want_mntr, got_mntr - want_mntr
+    core = {"zk_version", "zk_server_state", "zk_znode_count", "zk_watch_count",
+            "zk_ephemerals_count", "zk_approximate_data_size", "zk_num_alive_connections",
+            "zk_outstanding_requests", "zk_avg_latency", "zk_min_latency", "zk_max_latency",
+            "zk_packets_sent", "zk_packets_received", "zk_open_file_descriptor_count",
+            "zk_max_file_descriptor_count"}
+    assert core <= got_mntr
