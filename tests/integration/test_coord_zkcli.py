@@ -77,3 +77,26 @@ def test_zkcli_errors_and_acl_commands(coord):
     assert "'world,'anyone\n: cdrwa" in out
     assert "'digest,'u:" in out
     assert "digest: u" in out
+
+
+def test_zkcli_watches_and_recursive_listing(coord):
+    out = zkcli(coord, "\n".join([
+        "create /zw v",
+        "create /zw/a",
+        "create /zw/a/b",
+        "get -w /zw",
+        "set /zw x",
+        "ls -w /zw",
+        "create /zw/c",
+        "ls -R /zw",
+        "addWatch -m PERSISTENT_RECURSIVE /zw",
+        "set /zw/a/b y",
+        "getAllChildrenNumber /zw",
+        "getEphemerals",
+        "sync /zw",
+        "quit", ""]))
+    assert "WatchedEvent state:SyncConnected type:NodeDataChanged path:/zw" in out
+    assert "WatchedEvent state:SyncConnected type:NodeChildrenChanged path:/zw" in out
+    assert "WatchedEvent state:SyncConnected type:NodeDataChanged path:/zw/a/b" in out
+    assert "/zw/a/b" in out and "/zw/c" in out
+    assert "\n3\n" in out  # getAllChildrenNumber
