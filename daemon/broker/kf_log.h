@@ -318,6 +318,8 @@ struct kf_logmgr_config {
     int64_t retention_check_ms;      /* log.retention.check.interval.ms */
     int64_t flush_check_ms;          /* log.flush.scheduler.interval.ms */
     int64_t checkpoint_ms;           /* log.flush.offset.checkpoint.interval.ms */
+    bool    cleaner_disable;         /* log.cleaner.enable=false: only
+                                        __consumer_offsets is compacted */
 };
 
 /* Starts the manager: creates missing log dirs, locks each (.lock, so two

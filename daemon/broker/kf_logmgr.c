@@ -492,9 +492,11 @@ static int clean_one(void *arg, kf_log_t *l)
 
     if (!kf_log_config(l)->cleanup_compact || kf_log_compacting(l))
         return 0;
+    /* Kafka compacts __consumer_offsets even with log.cleaner.enable=false */
+    if (m->cfg.cleaner_disable && strcmp(kf_log_topic(l), "__consumer_offsets") != 0)
+        return 0;
     kf_compact_cfg_defaults(&c);
     c.fsync = true;
-    (void)m;
     return kf_log_compact(l, &c, clock_wall_ms(), NULL, NULL) == 0;
 }
 
