@@ -31,11 +31,42 @@ def test_c_client(coord, cclient):
     assert "watch fired" in out.stdout and "multi ok" in out.stdout
 
 
-def test_cli_mt_lists(coord):
-    """cli_mt is the C client's shell; check it can list after connecting."""
+def test_cli_mt_shell(coord):
+    """cli_mt, the C client's shell: ls (getChildren with watch=1), then a
+    create by another client fires its child watch."""
+    import select
+    import time
+    from coord_fixtures import RawZk
     cli = "/usr/lib/zookeeper/bin/cli_mt"
     if not os.path.exists(cli):
         pytest.skip("zookeeper-bin (cli_mt) not installed")
-    out = subprocess.run([cli, coord.connect], input="ls /\nquit\n", capture_output=True,
-                         text=True, timeout=30)
-    assert "zookeeper" in out.stdout + out.stderr
+    p = subprocess.Popen([cli, coord.connect], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = b""
+
+    def until(text, timeout=10):
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text.encode() not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {text!r} from cli_mt:\n{seen.decode()}"
+            if select.select([p.stdout], [], [], left)[0]:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                assert chunk, seen.decode()
+                seen += chunk
+    try:
+        until("Got a new session id")
+        p.stdin.write(b"ls /\n")
+        p.stdin.flush()
+        until("\tzookeeper")
+        r = RawZk(coord.host, coord.port)
+        r.connect()
+        assert r.create("/from-raw")[0] == 0
+        until("Watcher CHILD_EVENT state = CONNECTED_STATE for path /")
+        p.stdin.write(b"quit\n")
+        p.stdin.flush()
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
