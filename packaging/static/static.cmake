@@ -11,6 +11,11 @@
 # libuv.a comes from packaging/static/build-deps (Debian ships none), found
 # through CMAKE_PREFIX_PATH; zlib, lz4, zstd, snappy and inih from their
 # -dev packages.  snappy is C++, hence libstdc++.
+#
+# Why glibc and not musl: musl-tools has no C++ compiler, and snappy is
+# C++.  A static-pie glibc binary has the same property that matters here
+# (no GLIBC_x.y requirement, nothing loaded at run time for files/dns name
+# resolution); the NSS caveat is in docs/packaging.md.
 set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 set(CMAKE_C_STANDARD_LIBRARIES "-lstdc++ -lm")
 add_link_options(-static-pie)
