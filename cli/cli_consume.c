@@ -81,7 +81,13 @@ struct cli_consume {
     int32_t           gen;
     int64_t           last_hb;
     bool              rejoin;
+    int               last_err;  /* the I/O error that broke a round */
+    int32_t           last_node;
 };
+
+/* How long a consumer keeps reconnecting to a broker that went away (a
+ * restart, a leader move) before it gives up with exit code 3. */
+#define CLI_RECONNECT_MS 30000
 
 static volatile sig_atomic_t cli_consume_stop;
 
@@ -380,7 +386,7 @@ static int cli_consume_take_assignment(struct cli_consume *c, slice_t as)
 
 static int cli_consume_join(struct cli_consume *c)
 {
-    int64_t deadline = clock_mono_ms() + 60000;
+    int64_t start = clock_mono_ms(), deadline = start + 60000;
 
     for (;;) {
         struct kmsg_join_group_req        jreq;
@@ -400,6 +406,12 @@ static int cli_consume_join(struct cli_consume *c)
         arena_init(&a);
         if (c->coord == NULL || c->coord->fd < 0) {
             rc = cli_kafka_coordinator(&c->k, c->group, &c->coord);
+            if (rc < 0 && clock_mono_ms() - start < CLI_RECONNECT_MS) {
+                c->coord = NULL; /* a broker restarting: ask again */
+                arena_free(&a);
+                usleep(300 * 1000);
+                continue;
+            }
             if (rc != 0) {
                 fprintf(stderr, "odradek console-consumer: no coordinator for group '%s': %s\n",
                         c->group, rc < 0 ? err_str(rc) : cli_kafka_errname(rc));
@@ -705,10 +717,17 @@ static int cli_consume_round(struct cli_consume *c, int max_wait)
             r = ERR_UNSUPPORTED; /* record batches need Fetch v4+ */
         if (r == 0)
             r = cli_kafka_call(&c->k, kc, KMSG_API_FETCH, &req, &resp, &a);
-        if (r < 0) {
-            fprintf(stderr, "odradek console-consumer: Fetch from broker %d: %s\n", leader,
-                    err_str(r));
-            rc = r == ERR_UNSUPPORTED ? CLI_EXIT_FAIL : cli_kafka_exit_for(r);
+        if (r == ERR_UNSUPPORTED) {
+            fprintf(stderr, "odradek console-consumer: broker %d serves no Fetch version "
+                            "with record batches\n", leader);
+            rc = CLI_EXIT_FAIL;
+            arena_free(&a);
+            break;
+        }
+        if (r < 0) { /* the caller reconnects for a while */
+            c->last_err = r;
+            c->last_node = leader;
+            rc = CLI_EXIT_UNREACHABLE;
             arena_free(&a);
             break;
         }
@@ -833,7 +852,7 @@ static int cli_consume_setup(struct cli_consume *c)
 
 static int cli_consume_run(struct cli_consume *c)
 {
-    int64_t last = clock_mono_ms();
+    int64_t last = clock_mono_ms(), lost = 0;
     int     rc;
 
     rc = cli_kafka_topic(&c->k, c->topic, false, &c->tp, &c->arena);
@@ -889,6 +908,25 @@ static int cli_consume_run(struct cli_consume *c)
             continue;
         }
         rc = cli_consume_round(c, wait);
+        if (rc == CLI_EXIT_UNREACHABLE) {
+            if (lost == 0)
+                lost = clock_mono_ms();
+            if (clock_mono_ms() - lost > CLI_RECONNECT_MS) {
+                fprintf(stderr, "odradek console-consumer: Fetch from broker %d: %s\n",
+                        c->last_node, err_str(c->last_err));
+                return rc;
+            }
+            usleep(300 * 1000);
+            /* leaders may have moved: ask again (a failure keeps the old
+             * view, which stays consistent: nparts and leader together) */
+            (void)cli_kafka_topic(&c->k, c->topic, false, &c->tp, &c->arena);
+            if (c->group != NULL && (c->coord == NULL || c->coord->fd < 0)) {
+                c->coord = NULL;
+                c->rejoin = true;
+            }
+            continue;
+        }
+        lost = 0;
         if (rc != CLI_EXIT_OK)
             return rc;
         if (c->count > before) {

@@ -571,24 +571,40 @@ static struct cli_kbroker *cli_kafka_learn(struct cli_kafka *k, int32_t id,
     return b;
 }
 
+/* A live connection for cluster-wide questions: the bootstrap one, opened
+ * again if it broke (a broker restart), else any known broker. */
+static int cli_kafka_live(struct cli_kafka *k, struct cli_kconn **out)
+{
+    struct cli_kconn *c = k->boot;
+    char              host[256], port[16];
+
+    if (c != NULL && c->fd < 0 &&
+        cli_split_hostport(c->addr, strlen(c->addr), host, sizeof host, port,
+                           sizeof port) == 0 &&
+        cli_kconn_open(k, c, host, port) < 0)
+        cli_kconn_shut(c);
+    if (c != NULL && c->fd >= 0) {
+        *out = c;
+        return 0;
+    }
+    for (int i = 0; i < k->nbrokers; i++)
+        if (cli_kafka_node(k, k->brokers[i].id, out) == 0)
+            return 0;
+    return ERR_CLOSED;
+}
+
 int cli_kafka_metadata(struct cli_kafka *k, const char *const *topics,
                        int ntopics, bool auto_create,
                        struct kmsg_metadata_resp *out, arena_t *a)
 {
     const struct kmsg_api  *api = kmsg_api(KMSG_API_METADATA);
     struct kmsg_metadata_req req;
-    struct cli_kconn       *c = k->boot;
+    struct cli_kconn       *c;
     int                     rc;
 
-    if (c == NULL || c->fd < 0) {
-        /* the bootstrap connection broke: use any known broker */
-        c = NULL;
-        for (int i = 0; i < k->nbrokers && c == NULL; i++)
-            if (cli_kafka_node(k, k->brokers[i].id, &c) < 0)
-                c = NULL;
-        if (c == NULL)
-            return ERR_CLOSED;
-    }
+    rc = cli_kafka_live(k, &c);
+    if (rc < 0)
+        return rc;
     kmsg_defaults(api->req, &req);
     req.allow_auto_topic_creation = auto_create;
     if (ntopics < 0) {
@@ -716,8 +732,12 @@ int cli_kafka_coordinator(struct cli_kafka *k, const char *group,
     for (;;) {
         arena_t a;
 
+        struct cli_kconn *c;
+
         arena_init(&a);
-        rc = cli_kafka_call(k, k->boot, KMSG_API_FIND_COORDINATOR, &req, &resp, &a);
+        rc = cli_kafka_live(k, &c);
+        if (rc == 0)
+            rc = cli_kafka_call(k, c, KMSG_API_FIND_COORDINATOR, &req, &resp, &a);
         if (rc == 0 && resp.error_code == 0)
             cli_kafka_learn(k, resp.node_id, resp.host, resp.port);
         arena_free(&a);

@@ -569,3 +569,34 @@ def test_interactive_producer_sends_each_line_and_consumer_stops_on_sigint(broke
                             "--group", "lg", "--json").stdout)
     assert js[0]["members"] == 0
     assert js[0]["partitions"][0]["current_offset"] == 1
+
+
+@pytest.mark.parametrize("group", [None, "rg2"])
+def test_consumer_survives_broker_restart(broker_factory, group):
+    """A running console-consumer (alone or in a group) reconnects when the
+    broker restarts and prints what is produced afterwards."""
+    b = broker_factory(extra=SETTINGS, port=free_port())
+    bs = b.bootstrap
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "rs", input="before\n")
+    args = [bin_path("odradek"), "console-consumer", "--bootstrap-server", bs, "--topic", "rs",
+            "--from-beginning", "--max-messages", "2"]
+    if group:
+        args += ["--group", group]
+    c = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert c.stdout.readline() == "before\n"
+        deadline = time.monotonic() + 20
+        while group and time.monotonic() < deadline:  # committed before the restart
+            js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                                    "--group", group, "--json").stdout)
+            if js[0]["partitions"] and js[0]["partitions"][0]["current_offset"] == 1:
+                break
+            time.sleep(0.1)
+        b.restart()
+        odradek("console-producer", "--bootstrap-server", bs, "--topic", "rs", input="after\n")
+        out, err = c.communicate(timeout=40)
+    finally:
+        if c.poll() is None:
+            c.kill()
+    assert c.returncode == 0, err
+    assert out == "after\n"
