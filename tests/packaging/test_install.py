@@ -89,6 +89,10 @@ def test_install_remove_purge(deb, clean_host):
     assert not os.path.exists(os.path.join(wants, "odradek-broker.service"))
     assert any(n.endswith("odradek") for n in os.listdir("/etc/rc2.d"))
 
+    # logrotate accepts the configuration (su odradek odradek needs the user).
+    r = run(["logrotate", "-d", "/etc/logrotate.d/odradek"], check=False)
+    assert r.returncode == 0 and "error" not in (r.stdout + r.stderr).lower(), r
+
     # An administrator's edit and some data.
     with open("/etc/odradek/server.properties", "a") as f:
         f.write("\n# edited by test_install\n")
