@@ -80,12 +80,18 @@ struct cli_produce {
     long              sent;
 };
 
-static int cli_produce_refresh(struct cli_produce *p)
+/* Metadata of the topic; quiet while retrying a flush (the flush reports
+ * the error if it gives up).  A failure leaves p->tp as it was. */
+static int cli_produce_refresh(struct cli_produce *p, bool quiet)
 {
-    int rc;
+    struct cli_ktopic tp;
+    int               rc;
 
-    arena_reset(&p->arena);
-    rc = cli_kafka_topic(&p->k, p->topic, true, &p->tp, &p->arena);
+    rc = cli_kafka_topic(&p->k, p->topic, true, &tp, &p->arena);
+    if (rc == 0)
+        p->tp = tp;
+    if (quiet)
+        return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     if (rc < 0) {
         fprintf(stderr, "odradek console-producer: Metadata: %s\n", err_str(rc));
         return cli_kafka_exit_for(rc);
@@ -162,15 +168,17 @@ static bool cli_produce_retriable(int code)
  * leader moved is retried after a metadata refresh, a few times. */
 static int cli_produce_flush(struct cli_produce *p)
 {
-    buf_t *batches;
-    bool  *done;
-    int    rc = CLI_EXIT_OK;
+    buf_t  *batches;
+    bool   *done;
+    int     rc = CLI_EXIT_OK, last_io = 0, last_code = 0;
+    int32_t np = p->tp.nparts, last_node = -1;
+    int64_t deadline = clock_mono_ms() + p->k.timeout_ms;
 
     if (p->nrecs == 0)
         return CLI_EXIT_OK;
-    batches = xcalloc((size_t)p->tp.nparts, sizeof *batches);
-    done = xcalloc((size_t)p->tp.nparts, sizeof *done);
-    for (int32_t i = 0; i < p->tp.nparts; i++) {
+    batches = xcalloc((size_t)np, sizeof *batches);
+    done = xcalloc((size_t)np, sizeof *done);
+    for (int32_t i = 0; i < np; i++) {
         int b = cli_produce_build(p, i, &batches[i]);
 
         if (b < 0) {
@@ -180,20 +188,28 @@ static int cli_produce_flush(struct cli_produce *p)
         }
         done[i] = b == 1; /* nothing for this partition */
     }
-    for (int attempt = 0; attempt < 5; attempt++) {
+    /* Retry what failed until the request deadline: a leader that moved
+     * (metadata asked again) or a broker that restarts (connection opened
+     * again).  At least once, like Kafka's producer without idempotence. */
+    for (;;) {
         bool again = false;
 
-        for (int32_t lp = 0; lp < p->tp.nparts; lp++) {
+        for (int32_t lp = 0; lp < np; lp++) {
             struct kmsg_produce_req        req;
             struct kmsg_produce_req_topic  t;
             struct kmsg_produce_resp       resp;
             struct cli_kconn              *c;
-            int32_t                        leader = p->tp.leader[lp];
+            int32_t                        leader = lp < p->tp.nparts ? p->tp.leader[lp] : -1;
             arena_t                        a;
             int                            r;
 
-            if (done[lp] || leader < 0)
+            if (done[lp])
                 continue;
+            if (leader < 0) {
+                again = true;
+                last_code = KERR_LEADER_NOT_AVAILABLE;
+                continue;
+            }
             arena_init(&a);
             kmsg_defaults(kmsg_api(KMSG_API_PRODUCE)->req, &req);
             req.acks = p->acks;
@@ -201,9 +217,9 @@ static int cli_produce_flush(struct cli_produce *p)
             req.topics = &t;
             req.topics_n = 1;
             t.name = cli_slice(p->topic);
-            t.partitions = arena_calloc(&a, (size_t)p->tp.nparts, sizeof *t.partitions);
+            t.partitions = arena_calloc(&a, (size_t)np, sizeof *t.partitions);
             t.partitions_n = 0;
-            for (int32_t i = lp; i < p->tp.nparts; i++) {
+            for (int32_t i = lp; i < np && i < p->tp.nparts; i++) {
                 if (done[i] || p->tp.leader[i] != leader)
                     continue;
                 t.partitions[t.partitions_n].index = i;
@@ -217,24 +233,33 @@ static int cli_produce_flush(struct cli_produce *p)
             if (r == 0)
                 r = cli_kafka_call(&p->k, c, KMSG_API_PRODUCE, &req,
                                    p->acks == 0 ? NULL : &resp, &a);
-            if (r < 0) {
-                fprintf(stderr, "odradek console-producer: Produce to broker %d: %s\n",
-                        leader, err_str(r));
+            if (r == ERR_UNSUPPORTED) {
+                fprintf(stderr, "odradek console-producer: broker %d serves no Produce "
+                                "version with record batches\n", leader);
                 arena_free(&a);
-                rc = r == ERR_UNSUPPORTED ? CLI_EXIT_FAIL : cli_kafka_exit_for(r);
+                rc = CLI_EXIT_FAIL;
                 goto out;
             }
+            if (r < 0) {
+                last_io = r;
+                last_node = leader;
+                again = true;
+                arena_free(&a);
+                continue;
+            }
+            last_io = 0;
             for (int32_t i = 0; i < t.partitions_n; i++)
                 done[t.partitions[i].index] = true; /* acks=0: sent is done */
             for (int32_t i = 0; p->acks != 0 && i < resp.topics_n; i++)
                 for (int32_t j = 0; j < resp.topics[i].partitions_n; j++) {
                     struct kmsg_produce_resp_part *pr = &resp.topics[i].partitions[j];
 
-                    if (pr->error_code == 0 || pr->index < 0 || pr->index >= p->tp.nparts)
+                    if (pr->error_code == 0 || pr->index < 0 || pr->index >= np)
                         continue;
-                    if (cli_produce_retriable(pr->error_code) && attempt < 4) {
+                    if (cli_produce_retriable(pr->error_code)) {
                         done[pr->index] = false;
                         again = true;
+                        last_code = pr->error_code;
                         continue;
                     }
                     fprintf(stderr, "odradek console-producer: %s-%d: %s\n", p->topic,
@@ -245,20 +270,23 @@ static int cli_produce_flush(struct cli_produce *p)
         }
         if (!again || rc != CLI_EXIT_OK)
             break;
-        usleep(200 * 1000);
-        rc = cli_produce_refresh(p);
-        if (rc != CLI_EXIT_OK)
+        if (clock_mono_ms() > deadline) {
+            if (last_io < 0)
+                fprintf(stderr, "odradek console-producer: Produce to broker %d: %s\n",
+                        last_node, err_str(last_io));
+            else
+                fprintf(stderr, "odradek console-producer: %s: %s\n", p->topic,
+                        cli_kafka_errname(last_code));
+            rc = last_io < 0 ? cli_kafka_exit_for(last_io) : CLI_EXIT_FAIL;
             break;
-    }
-    for (int32_t i = 0; i < p->tp.nparts && rc == CLI_EXIT_OK; i++)
-        if (!done[i]) {
-            fprintf(stderr, "odradek console-producer: %s-%d: no leader\n", p->topic, i);
-            rc = CLI_EXIT_FAIL;
         }
+        usleep(200 * 1000);
+        (void)cli_produce_refresh(p, true);
+    }
 out:
     if (rc == CLI_EXIT_OK)
         p->sent += p->nrecs;
-    for (int32_t i = 0; i < p->tp.nparts; i++)
+    for (int32_t i = 0; i < np; i++)
         buf_free(&batches[i]);
     free(batches);
     free(done);
@@ -415,7 +443,7 @@ int cli_produce_main(int argc, char **argv)
     arena_init(&p.arena);
     rc = cli_kafka_connect(&p.k, "console-producer", bootstrap, NULL, (int)tmo);
     if (rc == CLI_EXIT_OK)
-        rc = cli_produce_refresh(&p);
+        rc = cli_produce_refresh(&p, false);
     if (rc == CLI_EXIT_OK && p.tp.nparts > 0) {
         srand((unsigned)(clock_wall_ms() ^ getpid()));
         p.sticky = rand() % p.tp.nparts;

@@ -600,3 +600,23 @@ def test_consumer_survives_broker_restart(broker_factory, group):
             c.kill()
     assert c.returncode == 0, err
     assert out == "after\n"
+
+
+def test_producer_survives_broker_restart(broker_factory):
+    b = broker_factory(port=free_port())
+    bs = b.bootstrap
+    prod = subprocess.Popen([bin_path("odradek"), "console-producer", "--bootstrap-server", bs,
+                             "--topic", "prs"], stdin=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        prod.stdin.write("one\n")
+        prod.stdin.flush()
+        assert kcat_read(bs, "prs", 1, "%s\\n") == ["one"]
+        b.restart()
+        prod.stdin.write("two\n")
+        prod.stdin.close()
+        assert prod.wait(timeout=40) == 0, prod.stderr.read()
+    finally:
+        if prod.poll() is None:
+            prod.kill()
+    assert kcat_read(bs, "prs", 2, "%s\\n") == ["one", "two"]
