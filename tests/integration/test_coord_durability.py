@@ -217,3 +217,19 @@ def test_autopurge_keeps_retain_count(coord_factory):
     r = raw(coord)
     for i in range(200):
         assert r.exists(f"/p{i}")[0] == 0
+
+
+def test_data_log_dir_separate(coord_factory, tmp_path):
+    logdir = str(tmp_path / "txnlog")
+    coord = coord_factory({"dataLogDir": logdir, "snapCount": 30})
+    r = raw(coord)
+    for i in range(100):
+        assert r.create(f"/l{i}")[0] == 0
+    r.close()
+    wait_until(lambda: glob.glob(os.path.join(coord.data_dir, "snapshot.*")))
+    assert glob.glob(os.path.join(logdir, "log.*"))
+    assert not glob.glob(os.path.join(coord.data_dir, "log.*"))
+    assert f"dataLogDir={logdir}" in four_letter(coord.host, coord.port, "conf")
+    coord.restart()
+    r = raw(coord)
+    assert all(r.exists(f"/l{i}")[0] == 0 for i in range(100))
