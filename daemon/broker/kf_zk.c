@@ -474,6 +474,28 @@ static void new_topic_cb(zk_client_t *c, const struct zk_result *res, void *arg)
         return;
     }
     r->n = n;
+    {
+        struct kf_zk    *z = r->z;
+        struct kf_topic *t = kf_topics_get(z->b->topics, r->name, strlen(r->name));
+
+        if (t != NULL) {
+            /* a topic we have: more partitions in its assignment is
+             * kafka-topics.sh --alter --partitions (AdminZkClient) */
+            if (n > t->npart) {
+                int32_t old = t->npart;
+
+                z->applying = r->name;
+                if (kf_topics_add_partitions(z->b->topics, t, n) == 0) {
+                    log_info("zk: topic %s grown to %" PRId32 " partitions from "
+                             "/brokers/topics", r->name, n);
+                    write_states(z, t, old);
+                }
+                z->applying = NULL;
+            }
+            free(r);
+            return;
+        }
+    }
     if (zk_client_get(c, zp(r->z, p, "/config/topics/%s", r->name), false,
                       new_topic_conf_cb, r) < 0)
         free(r);
@@ -492,14 +514,14 @@ static void topics_children_cb(zk_client_t *c, const struct zk_result *res,
         free(r);
         return;
     }
-    /* remote topics missing here */
+    /* remote topics missing here are created; every topic's assignment is
+     * read with a data watch (partition count changes) */
     for (i = 0; i < res->nchildren; i++) {
         const char *name = res->children[i];
 
-        if (kf_topics_get(z->b->topics, name, strlen(name)) != NULL ||
-            !kf_topics_valid_name(name, strlen(name)))
+        if (!kf_topics_valid_name(name, strlen(name)))
             continue;
-        zk_client_get(c, zp(z, p, "/brokers/topics/%s", name), false,
+        zk_client_get(c, zp(z, p, "/brokers/topics/%s", name), true,
                       new_topic_cb, req_new(z, name, 0));
     }
     /* local topics missing there (created while away, or a fresh coord) */
@@ -1109,6 +1131,9 @@ static void on_watch(zk_client_t *c, int32_t type, const char *path, void *arg)
             elect(z);
     } else if (strcmp(rel, "/brokers/topics") == 0) {
         list_topics(z);
+    } else if (strncmp(rel, "/brokers/topics/", 16) == 0 &&
+               strchr(rel + 16, '/') == NULL && type == ZK_EVENT_DATA_CHANGED) {
+        zk_client_get(z->c, path, true, new_topic_cb, req_new(z, rel + 16, 0));
     } else if (strcmp(rel, "/admin/delete_topics") == 0) {
         list_deletes(z);
     } else if (strcmp(rel, "/config/changes") == 0) {
