@@ -60,6 +60,7 @@ struct kf_zk {
                                        observer echo is skipped */
     int64_t           last_change;  /* highest /config/changes seq seen */
     uv_timer_t        start_timer;  /* wakes the start-up wait */
+    int               reg_port;     /* port in our /brokers/ids/<id> */
     int               refs;         /* the client, the timer */
 };
 
@@ -145,6 +146,7 @@ static void json_broker(struct kf_zk *z, buf_t *b)
 {
     const struct kf_config *kc = z->b->kc;
 
+    z->reg_port = kc->adv_port;
     buf_printf(b, "{\"listener_security_protocol_map\":{\"PLAINTEXT\":\"PLAINTEXT\"},"
                   "\"endpoints\":[\"PLAINTEXT://%s:%d\"],\"jmx_port\":-1,"
                   "\"features\":{},\"host\":",
@@ -1157,6 +1159,27 @@ static void on_start_timer(uv_timer_t *t)
     (void)t;                  /* only wakes uv_run in kf_zk_start */
 }
 
+static void zk_unref(struct kf_zk *z);
+static void on_timer_closed(uv_handle_t *h);
+
+/* First loop turn after start-up: with listeners on port 0 the port is
+ * known only once the listener is up (after kf_zk_start): update the
+ * registration if it carried another port. */
+static void on_after_start(uv_timer_t *t)
+{
+    struct kf_zk *z = t->data;
+    char          p[ZK_PATH_MAX];
+    buf_t         b = BUF_INIT;
+
+    if (!z->closing && z->registered && z->reg_port != z->b->kc->adv_port) {
+        json_broker(z, &b);
+        zk_client_set(z->c, zp(z, p, "/brokers/ids/%" PRId32, z->id), b.data,
+                      (int32_t)b.len, -1, ignore_cb, req_new(z, NULL, 0));
+        buf_free(&b);
+    }
+    uv_close((uv_handle_t *)t, on_timer_closed);
+}
+
 static void zk_unref(struct kf_zk *z)
 {
     if (--z->refs == 0)
@@ -1252,7 +1275,10 @@ int kf_zk_start(struct kf_broker *b, const char **what)
     rc = 0;
 out:
     uv_timer_stop(&z->start_timer);
-    uv_close((uv_handle_t *)&z->start_timer, on_timer_closed);
+    if (rc == 0)
+        uv_timer_start(&z->start_timer, on_after_start, 0, 0);
+    else
+        uv_close((uv_handle_t *)&z->start_timer, on_timer_closed);
     return rc;
 }
 
@@ -1264,6 +1290,8 @@ void kf_zk_stop(struct kf_broker *b)
         return;
     b->zk = NULL;
     z->closing = true;
+    if (!uv_is_closing((uv_handle_t *)&z->start_timer))
+        uv_close((uv_handle_t *)&z->start_timer, on_timer_closed);
     /* closeSession removes /brokers/ids/<id> and /controller at once:
      * other brokers and tools see us gone without a session timeout */
     zk_client_close(z->c, on_client_closed, z);
