@@ -311,9 +311,9 @@ static void purge_done(uv_work_t *w, int status)
 {
     struct purge_job *j = w->data;
 
-    if (status == 0 && j->logs > 0)
+    if (status == 0)
         log_info("autopurge: kept snapshots from 0x%" PRIx64 ", deleted %d log file(s)",
-                 (uint64_t)j->oldest, j->logs);
+                 (uint64_t)j->oldest, j->logs > 0 ? j->logs : 0);
     j->s->purging = false;
     free(j);
 }
