@@ -36,4 +36,8 @@ void cli_consume_usage(FILE *f);
 int  cli_groups_main(int argc, char **argv);
 void cli_groups_usage(FILE *f);
 
+/* cli_zk.c: odradek zk (zkCli.sh's commands) */
+int  cli_zk_main(int argc, char **argv);
+void cli_zk_usage(FILE *f);
+
 #endif

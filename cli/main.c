@@ -21,7 +21,9 @@ static const struct cli_cmd cli_cmds[] = {
       cli_groups_usage },
     { "ctl", "control odradek-supervisor (status, start, stop, restart, "
              "signal, tail, reload)", cli_ctl_main, cli_ctl_usage },
-    /* the zk row (cli_zk.c, the lead's) comes back with that file */
+    { "zk", "zkCli.sh's commands against coord or ZooKeeper (ls, get, "
+            "set, create, delete, deleteall, stat, getAcl, setAcl, addauth, "
+            "sync; a shell without a command)", cli_zk_main, cli_zk_usage },
 };
 #define CLI_NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])
 
