@@ -894,7 +894,7 @@ static void reg_get_cb(zk_client_t *c, const struct zk_result *res, void *arg)
 {
     struct req   *r = arg;
     struct kf_zk *z = r->z;
-    char          p[ZK_PATH_MAX], mine[512], theirs[512];
+    char          p[ZK_PATH_MAX], mine[512];
     slice_t       v;
     int           n;
 
@@ -921,9 +921,8 @@ static void reg_get_cb(zk_client_t *c, const struct zk_result *res, void *arg)
                  z->b->kc->adv_port);
     if (res->data != NULL &&
         kf_zkjson_member(res->data, (size_t)res->dlen, "endpoints", &v) == 0 &&
-        v.n == n && (size_t)v.n < sizeof theirs &&
+        n > 0 && (size_t)n < sizeof mine && v.n == n &&
         memcmp(v.p, mine, (size_t)n) == 0) {
-        (void)theirs;
         log_warn("zk: /brokers/ids/%" PRId32 " was left by a previous run (session 0x%"
                  PRIx64 "); replacing it", z->id, (uint64_t)res->stat->ephemeral_owner);
         if (zk_client_delete(c, zp(z, p, "/brokers/ids/%" PRId32, z->id),
