@@ -36,6 +36,8 @@ static const struct cli_opt cli_groups_opts[] = {
     CLI_OPT_FLAG("--dry-run", "reset: show the new offsets only (the default)"),
     CLI_OPT_FLAG("--execute", "reset: commit the new offsets"),
     CLI_OPT_FLAG("--offsets", "describe: the offsets table (the default)"),
+    CLI_OPT_FLAG("--members", "describe: the members and how many partitions each has"),
+    CLI_OPT_FLAG("--state", "describe: coordinator, assignment strategy, state, members"),
     CLI_OPT_FLAG("--json", "print JSON instead of a table"),
     CLI_OPT_ARG("--timeout", "request timeout in ms (default 10000)"),
     CLI_OPT_FLAG("--help", "this text"),
@@ -45,7 +47,8 @@ static const struct cli_opt cli_groups_opts[] = {
 void cli_groups_usage(FILE *f)
 {
     fprintf(f, "usage: odradek consumer-groups --bootstrap-server HOST:PORT ACTION [OPTIONS]\n"
-               "  actions: --list | --describe --group G | --delete --group G\n"
+               "  actions: --list | --describe --group G [--members | --state] |\n"
+               "           --delete --group G\n"
                "           --reset-offsets --group G (--topic T[:P,P] | --all-topics)\n"
                "             (--to-earliest | --to-latest | --to-offset N | --to-datetime D |\n"
                "              --shift-by N | --to-current) [--dry-run | --execute]\n\n");
@@ -68,6 +71,7 @@ struct cli_groups {
     struct cli_kafka k;
     struct cli_args  a;
     arena_t          arena;
+    struct kmsg_describe_groups_resp_group *dg; /* the last group loaded */
     bool             json;
     struct cli_grow *rows;
     int              nrows;
@@ -189,6 +193,7 @@ static int cli_groups_load(struct cli_groups *g, const char *group, struct cli_k
         return CLI_EXIT_FAIL;
     }
     dg = &dresp.groups[0];
+    g->dg = dg;
     *state = cli_sdup(&g->arena, dg->group_state);
     *members = dg->members_n;
     for (int32_t i = 0; i < dg->members_n; i++) {
@@ -249,6 +254,107 @@ static void cli_groups_num(char *b, size_t n, int64_t v)
         snprintf(b, n, "%lld", (long long)v);
 }
 
+/* How many partitions a ConsumerProtocolAssignment holds. */
+static int cli_groups_nassigned(slice_t as)
+{
+    rd_t    r = rd_init(as.p, as.n > 0 ? (size_t)as.n : 0);
+    int32_t nt;
+    int     total = 0;
+
+    if (as.n <= 0)
+        return 0;
+    (void)rd_i16(&r);
+    nt = rd_count(&r, false, 6);
+    for (int32_t t = 0; t < nt && rd_ok(&r); t++) {
+        int32_t np;
+
+        (void)rd_string(&r, false);
+        np = rd_count(&r, false, 4);
+        rd_skip(&r, (size_t)(np > 0 ? np : 0) * 4);
+        if (rd_ok(&r))
+            total += np;
+    }
+    return rd_ok(&r) ? total : 0;
+}
+
+/* --describe --members: GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS. */
+static void cli_groups_members(struct cli_groups *g, const char *group, bool *first)
+{
+    struct kmsg_describe_groups_resp_group *dg = g->dg;
+    int                                     wg = 5, wc = 11, wh = 4, wl = 9;
+
+    for (int32_t i = 0; i < dg->members_n; i++) {
+        struct kmsg_describe_groups_resp_member *m = &dg->members[i];
+
+        wc = m->member_id.n > wc ? m->member_id.n : wc;
+        wh = m->client_host.n > wh ? m->client_host.n : wh;
+        wl = m->client_id.n > wl ? m->client_id.n : wl;
+    }
+    wg = (int)strlen(group) > wg ? (int)strlen(group) : wg;
+    if (g->json) {
+        printf("%s{\"group\":", *first ? "" : ",");
+        cli_json_str(stdout, group, -1);
+        printf(",\"members\":[");
+    } else if (dg->members_n == 0) {
+        printf("\nConsumer group '%s' has no active members.\n", group);
+    } else {
+        printf("\n%-*s %-*s %-*s %-*s %s\n", wg, "GROUP", wc, "CONSUMER-ID", wh, "HOST", wl,
+               "CLIENT-ID", "#PARTITIONS");
+    }
+    for (int32_t i = 0; i < dg->members_n; i++) {
+        struct kmsg_describe_groups_resp_member *m = &dg->members[i];
+        int np = cli_groups_nassigned(m->member_assignment);
+
+        if (g->json) {
+            printf("%s{\"consumer_id\":", i > 0 ? "," : "");
+            cli_json_str(stdout, (const char *)m->member_id.p, m->member_id.n);
+            printf(",\"host\":");
+            cli_json_str(stdout, (const char *)m->client_host.p, m->client_host.n);
+            printf(",\"client_id\":");
+            cli_json_str(stdout, (const char *)m->client_id.p, m->client_id.n);
+            printf(",\"partitions\":%d}", np);
+            continue;
+        }
+        printf("%-*s %-*.*s %-*.*s %-*.*s %d\n", wg, group, wc, m->member_id.n,
+               (const char *)m->member_id.p, wh, m->client_host.n,
+               (const char *)m->client_host.p, wl, m->client_id.n,
+               (const char *)m->client_id.p, np);
+    }
+    if (g->json)
+        printf("]}");
+    *first = false;
+}
+
+/* --describe --state: GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE
+ * #MEMBERS. */
+static void cli_groups_state(struct cli_groups *g, const char *group, struct cli_kconn *coord,
+                             const char *state, bool *first)
+{
+    struct kmsg_describe_groups_resp_group *dg = g->dg;
+    char                                    co[340];
+    int                                     wg = (int)strlen(group) > 5 ? (int)strlen(group) : 5;
+
+    snprintf(co, sizeof co, "%s  (%d)", coord->addr, coord->node_id);
+    if (g->json) {
+        printf("%s{\"group\":", *first ? "" : ",");
+        cli_json_str(stdout, group, -1);
+        printf(",\"coordinator\":{\"id\":%d,\"address\":", coord->node_id);
+        cli_json_str(stdout, coord->addr, -1);
+        printf("},\"assignment_strategy\":");
+        cli_json_str(stdout, (const char *)dg->protocol_data.p, dg->protocol_data.n);
+        printf(",\"state\":");
+        cli_json_str(stdout, state, -1);
+        printf(",\"members\":%d}", dg->members_n);
+    } else {
+        printf("\n%-*s %-25s %-20s %-15s %s\n", wg, "GROUP", "COORDINATOR (ID)",
+               "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS");
+        printf("%-*s %-25s %-20.*s %-15s %d\n", wg, group, co,
+               dg->protocol_data.n > 0 ? dg->protocol_data.n : 0,
+               (const char *)dg->protocol_data.p, state, dg->members_n);
+    }
+    *first = false;
+}
+
 static int cli_groups_describe_one(struct cli_groups *g, const char *group, bool *first)
 {
     struct cli_kconn *coord;
@@ -264,6 +370,14 @@ static int cli_groups_describe_one(struct cli_groups *g, const char *group, bool
         fprintf(stderr, "odradek consumer-groups: Error: Consumer group '%s' does not exist.\n",
                 group);
         return CLI_EXIT_FAIL;
+    }
+    if (cli_args_count(&g->a, "--members") > 0) {
+        cli_groups_members(g, group, first);
+        return CLI_EXIT_OK;
+    }
+    if (cli_args_count(&g->a, "--state") > 0) {
+        cli_groups_state(g, group, coord, state, first);
+        return CLI_EXIT_OK;
     }
     rc = cli_groups_offsets_at(g, -1, offsetof(struct cli_grow, end));
     if (rc != CLI_EXIT_OK)
@@ -751,6 +865,11 @@ int cli_groups_main(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     } else if (cli_groups_actions[act].needs_group && cli_args_count(&g.a, "--group") == 0) {
         fprintf(stderr, "odradek consumer-groups: %s needs --group\n", cli_groups_actions[act].flag);
+        rc = CLI_EXIT_USAGE;
+    } else if (cli_args_count(&g.a, "--offsets") + cli_args_count(&g.a, "--members") +
+                   cli_args_count(&g.a, "--state") > 1) {
+        fprintf(stderr, "odradek consumer-groups: give at most one of --offsets, --members, "
+                        "--state\n");
         rc = CLI_EXIT_USAGE;
     } else if (act == 2 && cli_args_count(&g.a, "--group") > 1) {
         fprintf(stderr, "odradek consumer-groups: --reset-offsets takes one --group\n");

@@ -20,7 +20,8 @@ _odradek_flags() {
     consumer-groups)
         echo "--bootstrap-server --list --describe --reset-offsets --delete --group --topic
               --all-topics --to-earliest --to-latest --to-offset --to-datetime --shift-by
-              --to-current --dry-run --execute --offsets --json --timeout --help" ;;
+              --to-current --dry-run --execute --offsets --members --state --json --timeout
+              --help" ;;
     ctl)
         echo "--socket --json status start stop restart signal tail reload --help" ;;
     zk)

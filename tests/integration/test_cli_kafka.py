@@ -555,6 +555,19 @@ def test_interactive_producer_sends_each_line_and_consumer_stops_on_sigint(broke
         assert "has no active members" not in text
         (line,) = [l.split() for l in text.splitlines() if l.startswith("lg ")]
         assert line[6] == row["consumer_id"] and line[8] == "odradek-cli"
+        js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                                "--group", "lg", "--members", "--json").stdout)
+        assert js == [{"group": "lg", "members": [{
+            "consumer_id": row["consumer_id"], "host": row["host"],
+            "client_id": "odradek-cli", "partitions": 1}]}]
+        js = json.loads(odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                                "--group", "lg", "--state", "--json").stdout)
+        assert js[0]["state"] == "Stable" and js[0]["assignment_strategy"] == "range"
+        assert js[0]["members"] == 1 and js[0]["coordinator"]["id"] == 0
+        text = odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                       "--group", "lg", "--state").stdout.splitlines()
+        assert text[1].split()[:3] == ["GROUP", "COORDINATOR", "(ID)"]
+        assert text[2].split()[-3:] == ["range", "Stable", "1"]
         cons.send_signal(signal.SIGINT)
         out, err = cons.communicate(timeout=20)
         assert cons.returncode == 0, err
