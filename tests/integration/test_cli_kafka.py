@@ -633,3 +633,39 @@ def test_producer_survives_broker_restart(broker_factory):
         if prod.poll() is None:
             prod.kill()
     assert kcat_read(bs, "prs", 2, "%s\\n") == ["one", "two"]
+
+
+def test_describe_lag_matches_kafka_python_positions(broker_factory):
+    """kafka-python consumes part of two partitions and commits its
+    positions; consumer-groups --describe shows those positions as
+    CURRENT-OFFSET and LAG = end - position."""
+    b = broker_factory(extra=SETTINGS)
+    bs = b.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "kp", "--partitions", "2")
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "kp", "--property",
+            "parse.key=true", input="".join(f"k{i}\tv{i}\n" for i in range(40)))
+    pos = run_py("""
+        import json, time
+        from kafka import KafkaConsumer, TopicPartition
+        c = KafkaConsumer(bootstrap_servers=%r, group_id='kpg', enable_auto_commit=False,
+                          auto_offset_reset='earliest', max_poll_records=5)
+        tps = [TopicPartition('kp', 0), TopicPartition('kp', 1)]
+        c.assign(tps)
+        got, end = 0, time.time() + 30
+        while got < 13 and time.time() < end:
+            for tp, ms in c.poll(timeout_ms=500, max_records=5).items():
+                got += len(ms)
+        c.commit()
+        ends = c.end_offsets(tps)
+        print(json.dumps({str(tp.partition): [c.position(tp), ends[tp]] for tp in tps}))
+        c.close()
+    """ % bs)
+    text = odradek("consumer-groups", "--bootstrap-server", bs, "--describe",
+                   "--group", "kpg").stdout
+    rows = {l.split()[2]: l.split() for l in text.splitlines() if l.startswith("kpg ")}
+    assert set(rows) == {"0", "1"}
+    for p_, (position, end) in pos.items():
+        assert rows[p_][3] == str(position)
+        assert rows[p_][4] == str(end)
+        assert rows[p_][5] == str(end - position)
+    assert sum(int(r[5]) for r in rows.values()) == 40 - sum(p[0] for p in pos.values())
