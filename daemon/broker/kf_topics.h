@@ -34,7 +34,6 @@ struct kf_topic {
     int32_t               npart;
     kf_log_t            **logs;     /* npart logs */
     bool                  internal; /* __consumer_offsets */
-    bool                  fresh;    /* auto-created, not yet reported */
     struct kf_topic_conf *confs;    /* overrides, sorted by key */
     int                   nconfs;
     struct kf_topic      *hnext;    /* hash chain */

@@ -5,6 +5,7 @@ versions, garbage and oversized frames, in-order pipelined responses,
 acks=0, produce errors (MESSAGE_TOO_LARGE, CORRUPT_MESSAGE), idempotent
 sequence checks, long-poll fetch woken by an append and bounded by
 max_wait_ms, and data surviving a restart."""
+import socket
 import struct
 import threading
 import time
@@ -229,4 +230,33 @@ def test_data_survives_restart(kbroker):
                      kstr("keep") + struct.pack(">i", 1) +
                      struct.pack(">iq", 0, -1))
     assert data.endswith(struct.pack(">qq", -1, 51))
+    w.close()
+
+
+def test_slow_client_does_not_stall_others(kbroker):
+    """A client that pipelines fetches of ~1 MiB and never reads fills its
+    socket; conn stops reading from it (backpressure) while every other
+    connection is served at full speed."""
+    w = KafkaWire(kbroker.host, kbroker.port)
+    metadata_create(w, "slow")
+    for _ in range(20):
+        assert produce_v3(w, "slow", batch(10, size=5000))[0] == 0
+    slow = KafkaWire(kbroker.host, kbroker.port)
+    slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.sock.settimeout(0.5)
+    body = fetch_v4_body("slow", 0, 0)
+    sent = 0
+    try:
+        for _ in range(400):
+            slow.send(1, 4, body)
+            sent += 1
+    except (socket.timeout, BlockingIOError):
+        pass  # its own send side filled up too: the broker stopped reading
+    assert sent > 10
+    t0 = time.monotonic()
+    for i in range(50):
+        assert produce_v3(w, "slow", batch(1))[0] == 0
+        assert api_versions_v0(w.request(18, 0, b""))[0] == 0
+    assert time.monotonic() - t0 < 5.0
+    slow.close()
     w.close()
