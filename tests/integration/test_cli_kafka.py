@@ -469,7 +469,7 @@ def test_group_shared_with_kafka_python(broker_factory):
             "--partitions", "4")
     c = subprocess.Popen([bin_path("odradek"), "console-consumer", "--bootstrap-server", bs,
                           "--topic", "g4", "--group", "mix", "--from-beginning",
-                          "--timeout-ms", "8000", "--property", "print.partition=true"],
+                          "--timeout-ms", "15000", "--property", "print.partition=true"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # the group exists with odradek as its only member before python joins
