@@ -17,20 +17,9 @@
 #include "kf_pid.h"
 #include "log.h"
 
-#if defined(__has_include)
-#if __has_include("kf_group_api.h")
 #include "kf_group_api.h"
-#define KF_HAVE_GROUPS 1
-#endif
-#if __has_include("kf_zk.h")
+#include "kf_http.h"
 #include "kf_zk.h"
-/* Weak, so a tree that has the header but not yet the module still links
- * (the broker then runs standalone, as without the header). */
-#pragma weak kf_zk_start
-#pragma weak kf_zk_stop
-#define KF_HAVE_ZK 1
-#endif
-#endif
 
 static void log_defaults(const struct kf_config *kc, struct kf_log_config *lc)
 {
@@ -116,7 +105,6 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop,
     }
     b->topics = kf_topics_new(b->logs, kc, &b->log_defaults, kf_fetch_notify,
                               b);
-#ifdef KF_HAVE_GROUPS
     {
         struct kf_group_api_cfg gc;
         struct kf_gstore_ops    ops;
@@ -137,14 +125,9 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop,
             return rc;
         }
     }
-#endif
-#ifdef KF_HAVE_ZK
-    if (kf_zk_start != NULL) {
-        rc = kf_zk_start(b, what);
-        if (rc < 0)
-            return rc;
-    }
-#endif
+    rc = kf_zk_start(b, what);
+    if (rc < 0)
+        return rc;
     b->ops.max_frame = (size_t)kc->socket_request_max_bytes;
     b->ops.on_frame = kf_api_on_frame;
     b->ops.on_close = on_conn_close;
@@ -159,6 +142,11 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop,
     b->listener.max_conns = (unsigned)kc->max_connections;
     if (kc->listen_port == 0 && kc->adv_port == 0)
         kc->adv_port = conn_listener_port(&b->listener);
+    rc = kf_http_start(b, kc->http_listeners, &b->http);
+    if (rc < 0) {
+        *what = "http.listeners";
+        return rc;
+    }
     return 0;
 }
 
@@ -204,21 +192,15 @@ void kf_server_stop(struct kf_broker *b, void (*done)(void *arg), void *arg)
     s->b = b;
     s->done = done;
     s->arg = arg;
-    s->pending = 2; /* the listener, the logs */
-#ifdef KF_HAVE_GROUPS
-    s->pending++;
-#endif
+    s->pending = 4; /* the listener, the HTTP listeners, the groups, the logs */
     kf_server_stopping = s;
     b->listener.on_closed = stop_listener_closed;
     conn_listener_close(&b->listener);
     kf_fetch_stop_all(b);
-#ifdef KF_HAVE_ZK
-    if (kf_zk_stop != NULL)
-        kf_zk_stop(b);
-#endif
-#ifdef KF_HAVE_GROUPS
+    kf_http_stop(b->http, stop_step, s);
+    b->http = NULL;
+    kf_zk_stop(b);
     kf_group_api_close(b->groups, stop_step, s);
     b->groups = NULL;
-#endif
     kf_logmgr_close(b->logs, stop_step, s);
 }

@@ -38,6 +38,7 @@ struct kf_broker {
     int64_t                 pid_block_end;
     void                   *groups;      /* kf_group_api_t, if built in */
     void                   *zk;          /* the cluster-state module's */
+    struct kf_http         *http;        /* UI, /api/v1, /metrics (kf_http) */
     bool                    stopping;
     uint64_t                requests;    /* served, for the UI / metrics */
 };

@@ -120,10 +120,14 @@ def test_start_order_ready_and_stop_order(bundle):
         log[-3000:]
 
 
-@pytest.mark.xfail(reason="odradek-broker parses http.listeners but serves no HTTP yet",
-                   strict=False)
 def test_ui_port_comes_up_with_the_broker(bundle):
-    socket.create_connection(("127.0.0.1", bundle.http_port), timeout=2).close()
+    s = socket.create_connection(("127.0.0.1", bundle.http_port), timeout=2)
+    s.sendall(b"GET /api/v1/cluster HTTP/1.1\r\nConnection: close\r\n\r\n")
+    reply = b""
+    while chunk := s.recv(65536):
+        reply += chunk
+    s.close()
+    assert reply.startswith(b"HTTP/1.1 200") and b"cluster_id" in reply
 
 
 def test_kill9_broker_is_restarted_and_serves(bundle):
