@@ -260,3 +260,73 @@ def test_slow_client_does_not_stall_others(kbroker):
     assert time.monotonic() - t0 < 5.0
     slow.close()
     w.close()
+
+
+def uvarint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def cstr(s):
+    b = s.encode()
+    return uvarint(len(b) + 1) + b
+
+
+def test_admin_apis_on_the_wire(kbroker):
+    """APIs no client in the test set sends: DeleteRecords v1,
+    DescribeCluster v0 (flexible from v0), Metadata v9 (flexible, header
+    v1 in the response), ListOffsets v0 (old-style offset arrays),
+    IncrementalAlterConfigs v0, DescribeLogDirs v1."""
+    w = KafkaWire(kbroker.host, kbroker.port)
+    metadata_create(w, "adm")
+    assert produce_v3(w, "adm", batch(10)) == (0, 0)
+    # DeleteRecords v1: up to offset 4
+    data = w.request(21, 1, struct.pack(">i", 1) + kstr("adm") +
+                     struct.pack(">i", 1) + struct.pack(">iq", 0, 4) +
+                     struct.pack(">i", 5000))
+    assert data.endswith(struct.pack(">iqh", 0, 4, 0)), data
+    # beyond the high watermark: OFFSET_OUT_OF_RANGE
+    data = w.request(21, 1, struct.pack(">i", 1) + kstr("adm") +
+                     struct.pack(">i", 1) + struct.pack(">iq", 0, 99) +
+                     struct.pack(">i", 5000))
+    assert data.endswith(struct.pack(">h", 1)), data
+    # ListOffsets v0: earliest is now 4
+    data = w.request(2, 0, struct.pack(">i", -1) + struct.pack(">i", 1) +
+                     kstr("adm") + struct.pack(">i", 1) +
+                     struct.pack(">iqi", 0, -2, 1))
+    assert data.endswith(struct.pack(">ihiq", 0, 0, 1, 4)), data
+    # DescribeCluster v0: header v1 (tag byte), then throttle, error...
+    data = w.request(60, 0, b"\x00\x00", flexible=True)
+    assert data[0] == 0  # response header tags
+    throttle, err = struct.unpack_from(">ih", data, 1)
+    assert (throttle, err) == (0, 0)
+    assert b"127.0.0.1" in data
+    # Metadata v9 for one topic, flexible
+    body = uvarint(2) + uvarint(4) + b"adm" + b"\x00" + b"\x01" + b"\x00\x00" + b"\x00"
+    data = w.request(3, 9, body, flexible=True)
+    assert data[0] == 0 and b"\x04adm" in data
+    # IncrementalAlterConfigs v0: SET retention.ms, then DescribeConfigs v0
+    body = (struct.pack(">i", 1) + struct.pack(">b", 2) + kstr("adm") +
+            struct.pack(">i", 1) + kstr("retention.ms") + struct.pack(">b", 0) +
+            kstr("12345") + b"\x00")
+    data = w.request(44, 0, body)
+    assert struct.unpack_from(">h", data, 8)[0] == 0, data
+    data = w.request(32, 0, struct.pack(">i", 1) + struct.pack(">b", 2) +
+                     kstr("adm") + struct.pack(">i", 1) + kstr("retention.ms"))
+    assert kstr("retention.ms") + kstr("12345") in data
+    # unknown config key: INVALID_CONFIG (40)
+    body = (struct.pack(">i", 1) + struct.pack(">b", 2) + kstr("adm") +
+            struct.pack(">i", 1) + kstr("no.such") + struct.pack(">b", 0) +
+            kstr("1") + b"\x00")
+    data = w.request(44, 0, body)
+    assert struct.pack(">h", 40) in data[:12], data
+    # DescribeLogDirs v1, all topics
+    data = w.request(35, 1, struct.pack(">i", -1))
+    assert kstr(kbroker.log_dir) in data and kstr("adm") in data
+    w.close()
