@@ -81,12 +81,11 @@ static void produce(const char *bs, const char *topic, long n, size_t size,
     delivered = failed = 0;
     t0 = now_us();
     for (i = 0; i < n; i++) {
-        while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
-                                 RD_KAFKA_V_PARTITION(0),
-                                 RD_KAFKA_V_VALUE(buf, size),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_END) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        while (rd_kafka_producev(
+                   p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                   RD_KAFKA_V_VALUE(buf, size),
+                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                   RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(p, 1);
         rd_kafka_poll(p, 0);
     }
@@ -103,8 +102,7 @@ static void produce(const char *bs, const char *topic, long n, size_t size,
 
 static void consume(const char *bs, const char *topic, long n)
 {
-    rd_kafka_t                      *c = mk(RD_KAFKA_CONSUMER, bs, NULL,
-                                            NULL, NULL);
+    rd_kafka_t *c = mk(RD_KAFKA_CONSUMER, bs, NULL, NULL, NULL);
     rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(1);
     long                             got = 0;
     size_t                           bytes = 0;
@@ -152,7 +150,7 @@ static void e2e(const char *bs, const char *topic, long rate)
     rd_kafka_t *p = mk(RD_KAFKA_PRODUCER, bs, "1", "linger.ms", "0");
     rd_kafka_t *c = mk(RD_KAFKA_CONSUMER, bs, NULL, "fetch.wait.max.ms", "500");
     rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(1);
-    long     n = rate * 2, sent = 0, got = 0;
+    long                             n = rate * 2, sent = 0, got = 0;
     int64_t *lat = calloc((size_t)n, sizeof *lat), t0, deadline;
 
     rd_kafka_topic_partition_list_add(tp, topic, 0)->offset =
@@ -186,11 +184,10 @@ static void e2e(const char *bs, const char *topic, long rate)
         while (sent < n && now_us() >= due) {
             int64_t ts = now_us();
 
-            rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
-                              RD_KAFKA_V_PARTITION(0),
-                              RD_KAFKA_V_VALUE(&ts, sizeof ts),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_END);
+            rd_kafka_producev(
+                p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                RD_KAFKA_V_VALUE(&ts, sizeof ts),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             sent++;
             due = t0 + sent * 1000000 / rate;
         }
@@ -227,11 +224,11 @@ static void e2e(const char *bs, const char *topic, long rate)
 
 int main(int argc, char **argv)
 {
-    const char          *bs = NULL, *topic = "kload", *acks = "1";
-    long                 n = 200000, rate = 0;
-    size_t               size = 100;
-    int                  mock = 0, i;
-    rd_kafka_t          *mrk = NULL;
+    const char              *bs = NULL, *topic = "kload", *acks = "1";
+    long                     n = 200000, rate = 0;
+    size_t                   size = 100;
+    int                      mock = 0, i;
+    rd_kafka_t              *mrk = NULL;
     rd_kafka_mock_cluster_t *mc = NULL;
 
     for (i = 1; i < argc; i++) {

@@ -20,7 +20,7 @@ static slice_t msg(struct kf_req *rq, const char *s)
     size_t n = strlen(s);
     char  *p = arena_strndup(rq->arena, s, n);
 
-    return (slice_t){ (const uint8_t *)p, (int32_t)n };
+    return (slice_t){(const uint8_t *)p, (int32_t)n};
 }
 
 static char *cstr(struct kf_req *rq, slice_t s)
@@ -56,15 +56,15 @@ static void created_configs(struct kf_req *rq, struct kf_topic *t,
 
 int kf_admin_create_topics(struct kf_req *rq)
 {
-    struct kmsg_create_topics_req  *req = rq->body;
-    struct kmsg_create_topics_resp  resp;
-    struct kf_broker               *b = rq->b;
-    int32_t                         i, j;
+    struct kmsg_create_topics_req *req = rq->body;
+    struct kmsg_create_topics_resp resp;
+    struct kf_broker              *b = rq->b;
+    int32_t                        i, j;
 
     kmsg_defaults(&kmsg_s_create_topics_resp, &resp);
     resp.topics_n = req->topics_n < 0 ? 0 : req->topics_n;
-    resp.topics = arena_calloc(rq->arena, (size_t)resp.topics_n + 1,
-                               sizeof *resp.topics);
+    resp.topics =
+        arena_calloc(rq->arena, (size_t)resp.topics_n + 1, sizeof *resp.topics);
     for (i = 0; i < resp.topics_n; i++) {
         struct kmsg_create_topics_req_topic  *t = &req->topics[i];
         struct kmsg_create_topics_resp_topic *rt = &resp.topics[i];
@@ -132,8 +132,8 @@ int kf_admin_create_topics(struct kf_req *rq)
             rt->error_message = msg(rq, why);
             continue;
         }
-        confs = arena_calloc(rq->arena, (size_t)t->configs_n + 1,
-                             sizeof *confs);
+        confs =
+            arena_calloc(rq->arena, (size_t)t->configs_n + 1, sizeof *confs);
         for (j = 0; j < t->configs_n; j++) {
             confs[j].key = cstr(rq, t->configs[j].name);
             confs[j].value = t->configs[j].value.n < 0
@@ -158,8 +158,8 @@ int kf_admin_create_topics(struct kf_req *rq)
             continue;
         }
         rc = kf_topics_create(b->topics, name, np, confs,
-                              t->configs_n < 0 ? 0 : t->configs_n, &topic,
-                              why, sizeof why);
+                              t->configs_n < 0 ? 0 : t->configs_n, &topic, why,
+                              sizeof why);
         if (rc == ERR_CONFIG) {
             rt->error_code = KERR_INVALID_CONFIG;
             rt->error_message = msg(rq, why);
@@ -201,9 +201,9 @@ static void delete_one(struct kf_req *rq, struct kf_topic *t,
 
 int kf_admin_delete_topics(struct kf_req *rq)
 {
-    struct kmsg_delete_topics_req  *req = rq->body;
-    struct kmsg_delete_topics_resp  resp;
-    int32_t                         i, n;
+    struct kmsg_delete_topics_req *req = rq->body;
+    struct kmsg_delete_topics_resp resp;
+    int32_t                        i, n;
 
     kmsg_defaults(&kmsg_s_delete_topics_resp, &resp);
     n = rq->ver >= 6 ? req->topics_n : req->topic_names_n;
@@ -212,8 +212,7 @@ int kf_admin_delete_topics(struct kf_req *rq)
                                   sizeof *resp.responses);
     for (i = 0; i < resp.responses_n; i++) {
         struct kmsg_delete_topics_resp_topic *rt = &resp.responses[i];
-        slice_t          name = rq->ver >= 6 ? req->topics[i].name
-                                             : req->topic_names[i];
+        slice_t name = rq->ver >= 6 ? req->topics[i].name : req->topic_names[i];
         struct kf_topic *t = NULL;
 
         kmsg_defaults(&kmsg_s_delete_topics_resp_topic, rt);
@@ -233,9 +232,9 @@ int kf_admin_delete_topics(struct kf_req *rq)
 
 int kf_admin_create_partitions(struct kf_req *rq)
 {
-    struct kmsg_create_partitions_req  *req = rq->body;
-    struct kmsg_create_partitions_resp  resp;
-    int32_t                             i;
+    struct kmsg_create_partitions_req *req = rq->body;
+    struct kmsg_create_partitions_resp resp;
+    int32_t                            i;
 
     kmsg_defaults(&kmsg_s_create_partitions_resp, &resp);
     resp.results_n = req->topics_n < 0 ? 0 : req->topics_n;
@@ -244,13 +243,13 @@ int kf_admin_create_partitions(struct kf_req *rq)
     for (i = 0; i < resp.results_n; i++) {
         struct kmsg_create_partitions_req_topic  *t = &req->topics[i];
         struct kmsg_create_partitions_resp_topic *rt = &resp.results[i];
-        struct kf_topic *topic = t->name.n > 0
-                                     ? kf_topics_get(rq->b->topics,
-                                                     (const char *)t->name.p,
-                                                     (size_t)t->name.n)
-                                     : NULL;
-        char             why[256];
-        int32_t          j;
+        struct kf_topic                          *topic =
+            t->name.n > 0
+                                         ? kf_topics_get(rq->b->topics, (const char *)t->name.p,
+                                                         (size_t)t->name.n)
+                                         : NULL;
+        char    why[256];
+        int32_t j;
 
         kmsg_defaults(&kmsg_s_create_partitions_resp_topic, rt);
         rt->name = t->name;
@@ -288,14 +287,14 @@ int kf_admin_create_partitions(struct kf_req *rq)
 
 int kf_admin_delete_records(struct kf_req *rq)
 {
-    struct kmsg_delete_records_req  *req = rq->body;
-    struct kmsg_delete_records_resp  resp;
-    int32_t                          i, j;
+    struct kmsg_delete_records_req *req = rq->body;
+    struct kmsg_delete_records_resp resp;
+    int32_t                         i, j;
 
     kmsg_defaults(&kmsg_s_delete_records_resp, &resp);
     resp.topics_n = req->topics_n < 0 ? 0 : req->topics_n;
-    resp.topics = arena_calloc(rq->arena, (size_t)resp.topics_n + 1,
-                               sizeof *resp.topics);
+    resp.topics =
+        arena_calloc(rq->arena, (size_t)resp.topics_n + 1, sizeof *resp.topics);
     for (i = 0; i < resp.topics_n; i++) {
         struct kmsg_delete_records_req_topic  *t = &req->topics[i];
         struct kmsg_delete_records_resp_topic *rt = &resp.topics[i];
@@ -306,14 +305,14 @@ int kf_admin_delete_records(struct kf_req *rq)
                                       sizeof *rt->partitions);
         for (j = 0; j < rt->partitions_n; j++) {
             struct kmsg_delete_records_resp_part *rp = &rt->partitions[j];
-            kf_log_t *l = t->name.n > 0
-                              ? kf_topics_log(rq->b->topics,
-                                              (const char *)t->name.p,
-                                              (size_t)t->name.n,
-                                              t->partitions[j].partition_index)
-                              : NULL;
-            int64_t   off = t->partitions[j].offset;
-            int       rc;
+            kf_log_t                             *l =
+                t->name.n > 0
+                                                ? kf_topics_log(rq->b->topics, (const char *)t->name.p,
+                                                                (size_t)t->name.n,
+                                                                t->partitions[j].partition_index)
+                                                : NULL;
+            int64_t off = t->partitions[j].offset;
+            int     rc;
 
             rp->partition_index = t->partitions[j].partition_index;
             rp->low_watermark = -1;
@@ -336,11 +335,11 @@ int kf_admin_delete_records(struct kf_req *rq)
 }
 
 struct logdir_ctx {
-    struct kf_req                        *rq;
-    const char                           *root;
-    struct kmsg_describe_log_dirs_req    *req;
+    struct kf_req                          *rq;
+    const char                             *root;
+    struct kmsg_describe_log_dirs_req      *req;
     struct kmsg_describe_log_dirs_resp_dir *dir;
-    int                                   cap;
+    int                                     cap;
 };
 
 static bool logdir_wanted(struct kmsg_describe_log_dirs_req *req,
@@ -365,12 +364,12 @@ static bool logdir_wanted(struct kmsg_describe_log_dirs_req *req,
 
 static int logdir_add(void *arg, kf_log_t *l)
 {
-    struct logdir_ctx                       *x = arg;
-    struct kmsg_describe_log_dirs_resp_dir  *d = x->dir;
-    const char                              *topic = kf_log_topic(l);
+    struct logdir_ctx                        *x = arg;
+    struct kmsg_describe_log_dirs_resp_dir   *d = x->dir;
+    const char                               *topic = kf_log_topic(l);
     struct kmsg_describe_log_dirs_resp_topic *t = NULL;
-    struct kmsg_describe_log_dirs_resp_part *p;
-    int32_t                                  i;
+    struct kmsg_describe_log_dirs_resp_part  *p;
+    int32_t                                   i;
 
     if (strcmp(kf_log_root(l), x->root) != 0 ||
         !logdir_wanted(x->req, topic, kf_log_partition(l)))
@@ -384,8 +383,8 @@ static int logdir_add(void *arg, kf_log_t *l)
             return 0;
         t = &d->topics[d->topics_n++];
         t->name = msg(x->rq, topic);
-        t->partitions = arena_calloc(x->rq->arena, (size_t)x->cap,
-                                     sizeof *t->partitions);
+        t->partitions =
+            arena_calloc(x->rq->arena, (size_t)x->cap, sizeof *t->partitions);
         t->partitions_n = 0;
     }
     if (t->partitions_n == x->cap)
@@ -400,18 +399,18 @@ static int logdir_add(void *arg, kf_log_t *l)
 
 int kf_admin_describe_log_dirs(struct kf_req *rq)
 {
-    struct kmsg_describe_log_dirs_req  *req = rq->body;
-    struct kmsg_describe_log_dirs_resp  resp;
-    int                                 i, nd = kf_logmgr_ndirs(rq->b->logs);
-    int                                 cap = kf_logmgr_count(rq->b->logs) + 1;
+    struct kmsg_describe_log_dirs_req *req = rq->body;
+    struct kmsg_describe_log_dirs_resp resp;
+    int                                i, nd = kf_logmgr_ndirs(rq->b->logs);
+    int                                cap = kf_logmgr_count(rq->b->logs) + 1;
 
     kmsg_defaults(&kmsg_s_describe_log_dirs_resp, &resp);
     resp.results_n = nd;
-    resp.results = arena_calloc(rq->arena, (size_t)nd + 1,
-                                sizeof *resp.results);
+    resp.results =
+        arena_calloc(rq->arena, (size_t)nd + 1, sizeof *resp.results);
     for (i = 0; i < nd; i++) {
-        struct logdir_ctx x = { rq, kf_logmgr_dir(rq->b->logs, i), req,
-                                &resp.results[i], cap };
+        struct logdir_ctx x = {rq, kf_logmgr_dir(rq->b->logs, i), req,
+                               &resp.results[i], cap};
 
         resp.results[i].log_dir = msg(rq, x.root);
         resp.results[i].topics = arena_calloc(rq->arena, (size_t)cap,

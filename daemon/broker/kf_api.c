@@ -25,32 +25,32 @@
 #endif
 
 static const struct kf_api kf_api_table[] = {
-    { KMSG_API_PRODUCE, 0, 9, kf_produce_handle },
-    { KMSG_API_FETCH, 0, 12, kf_fetch_handle },
-    { KMSG_API_LIST_OFFSETS, 0, 6, kf_list_offsets_handle },
-    { KMSG_API_METADATA, 0, 11, kf_metadata_handle },
-    { KMSG_API_OFFSET_COMMIT, 0, 8, kf_gmin_offset_commit },
-    { KMSG_API_OFFSET_FETCH, 0, 7, kf_gmin_offset_fetch },
-    { KMSG_API_FIND_COORDINATOR, 0, 3, kf_gmin_find_coordinator },
-    { KMSG_API_JOIN_GROUP, 0, 7, kf_gmin_join_group },
-    { KMSG_API_HEARTBEAT, 0, 4, kf_gmin_heartbeat },
-    { KMSG_API_LEAVE_GROUP, 0, 4, kf_gmin_leave_group },
-    { KMSG_API_SYNC_GROUP, 0, 5, kf_gmin_sync_group },
-    { KMSG_API_DESCRIBE_GROUPS, 0, 5, kf_gmin_describe_groups },
-    { KMSG_API_LIST_GROUPS, 0, 4, kf_gmin_list_groups },
-    { KMSG_API_API_VERSIONS, 0, 3, kf_api_versions_handle },
-    { KMSG_API_CREATE_TOPICS, 0, 7, kf_admin_create_topics },
-    { KMSG_API_DELETE_TOPICS, 0, 6, kf_admin_delete_topics },
-    { KMSG_API_DELETE_RECORDS, 0, 2, kf_admin_delete_records },
-    { KMSG_API_INIT_PRODUCER_ID, 0, 4, kf_pid_init_producer_id },
-    { KMSG_API_DESCRIBE_CONFIGS, 0, 4, kf_configs_describe },
-    { KMSG_API_ALTER_CONFIGS, 0, 2, kf_configs_alter },
-    { KMSG_API_DESCRIBE_LOG_DIRS, 0, 2, kf_admin_describe_log_dirs },
-    { KMSG_API_CREATE_PARTITIONS, 0, 3, kf_admin_create_partitions },
-    { KMSG_API_DELETE_GROUPS, 0, 2, kf_gmin_delete_groups },
-    { KMSG_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kf_configs_incremental_alter },
-    { KMSG_API_OFFSET_DELETE, 0, 0, kf_gmin_offset_delete },
-    { KMSG_API_DESCRIBE_CLUSTER, 0, 0, kf_metadata_describe_cluster },
+    {KMSG_API_PRODUCE, 0, 9, kf_produce_handle},
+    {KMSG_API_FETCH, 0, 12, kf_fetch_handle},
+    {KMSG_API_LIST_OFFSETS, 0, 6, kf_list_offsets_handle},
+    {KMSG_API_METADATA, 0, 11, kf_metadata_handle},
+    {KMSG_API_OFFSET_COMMIT, 0, 8, kf_gmin_offset_commit},
+    {KMSG_API_OFFSET_FETCH, 0, 7, kf_gmin_offset_fetch},
+    {KMSG_API_FIND_COORDINATOR, 0, 3, kf_gmin_find_coordinator},
+    {KMSG_API_JOIN_GROUP, 0, 7, kf_gmin_join_group},
+    {KMSG_API_HEARTBEAT, 0, 4, kf_gmin_heartbeat},
+    {KMSG_API_LEAVE_GROUP, 0, 4, kf_gmin_leave_group},
+    {KMSG_API_SYNC_GROUP, 0, 5, kf_gmin_sync_group},
+    {KMSG_API_DESCRIBE_GROUPS, 0, 5, kf_gmin_describe_groups},
+    {KMSG_API_LIST_GROUPS, 0, 4, kf_gmin_list_groups},
+    {KMSG_API_API_VERSIONS, 0, 3, kf_api_versions_handle},
+    {KMSG_API_CREATE_TOPICS, 0, 7, kf_admin_create_topics},
+    {KMSG_API_DELETE_TOPICS, 0, 6, kf_admin_delete_topics},
+    {KMSG_API_DELETE_RECORDS, 0, 2, kf_admin_delete_records},
+    {KMSG_API_INIT_PRODUCER_ID, 0, 4, kf_pid_init_producer_id},
+    {KMSG_API_DESCRIBE_CONFIGS, 0, 4, kf_configs_describe},
+    {KMSG_API_ALTER_CONFIGS, 0, 2, kf_configs_alter},
+    {KMSG_API_DESCRIBE_LOG_DIRS, 0, 2, kf_admin_describe_log_dirs},
+    {KMSG_API_CREATE_PARTITIONS, 0, 3, kf_admin_create_partitions},
+    {KMSG_API_DELETE_GROUPS, 0, 2, kf_gmin_delete_groups},
+    {KMSG_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kf_configs_incremental_alter},
+    {KMSG_API_OFFSET_DELETE, 0, 0, kf_gmin_offset_delete},
+    {KMSG_API_DESCRIBE_CLUSTER, 0, 0, kf_metadata_describe_cluster},
 };
 
 #define KF_API_N (sizeof kf_api_table / sizeof kf_api_table[0])
@@ -69,8 +69,8 @@ const struct kf_api *kf_api_lookup(int key)
 
 /* Response header v1 (a tag buffer after the correlation id) for flexible
  * versions, except ApiVersions: always v0 (KIP-511). */
-static void put_resp_header(buf_t *out, const struct kmsg_api *api,
-                            int16_t ver, int32_t corr_id)
+static void put_resp_header(buf_t *out, const struct kmsg_api *api, int16_t ver,
+                            int32_t corr_id)
 {
     buf_put_i32(out, corr_id);
     if (kmsg_flexible(api, ver) && api->key != KMSG_API_API_VERSIONS)
@@ -103,7 +103,7 @@ conn_msg_t *kf_api_msg(int16_t key, int16_t ver, int32_t corr_id,
 {
     const struct kmsg_api *api = kmsg_api(key);
     conn_msg_t            *m = conn_msg_new();
-    struct kmsg_enc        e = { &m->data, records, m };
+    struct kmsg_enc        e = {&m->data, records, m};
     size_t                 total;
 
     buf_put_i32(&m->data, 0); /* frame size, patched below */
@@ -141,8 +141,8 @@ static void api_versions_unsupported(conn_t *c, int32_t corr_id)
 {
     struct kmsg_api_versions_resp     resp;
     struct kmsg_api_versions_resp_key key;
-    const struct kf_api              *row = kf_api_lookup(KMSG_API_API_VERSIONS);
-    buf_t                             out = BUF_INIT;
+    const struct kf_api *row = kf_api_lookup(KMSG_API_API_VERSIONS);
+    buf_t                out = BUF_INIT;
 
     kmsg_defaults(&kmsg_s_api_versions_resp, &resp);
     resp.error_code = KERR_UNSUPPORTED_VERSION;
@@ -196,8 +196,7 @@ static int group_dispatch(struct kf_req *rq, rd_t *r)
     g->slot = conn_reserve(rq->c);
     snprintf(client_id, sizeof client_id, "%.*s",
              rq->hdr.client_id.n > 0 ? (int)rq->hdr.client_id.n : 0,
-             rq->hdr.client_id.n > 0 ? (const char *)rq->hdr.client_id.p
-                                     : "");
+             rq->hdr.client_id.n > 0 ? (const char *)rq->hdr.client_id.p : "");
     snprintf(host, sizeof host, "/%s", rq->c->peer_ip);
     rc = kf_group_api_handle(rq->b->groups, rq->hdr.api_key, rq->ver, r,
                              client_id, host, group_reply, g);
@@ -236,8 +235,8 @@ int kf_api_on_frame(conn_t *c, const uint8_t *p, size_t n)
             api_versions_unsupported(c, rq.hdr.corr_id);
             return 0;
         }
-        log_debug("%s: %s v%d not supported: closing", c->peer,
-                  rq.codec->name, rq.hdr.api_ver);
+        log_debug("%s: %s v%d not supported: closing", c->peer, rq.codec->name,
+                  rq.hdr.api_ver);
         return ERR_UNSUPPORTED;
     }
     rq.ver = rq.hdr.api_ver;
@@ -255,8 +254,8 @@ int kf_api_on_frame(conn_t *c, const uint8_t *p, size_t n)
     rc = kmsg_decode_req(rq.codec, rq.ver, &r, rq.arena, &rq.body);
     if (rc < 0) {
         arena_reset(rq.arena);
-        log_debug("%s: malformed %s v%d: %s: closing", c->peer,
-                  rq.codec->name, rq.ver, err_str(rc));
+        log_debug("%s: malformed %s v%d: %s: closing", c->peer, rq.codec->name,
+                  rq.ver, err_str(rc));
         return rc;
     }
     b->requests++;

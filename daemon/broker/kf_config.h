@@ -70,13 +70,13 @@ struct kf_config {
     int     listen_port;
     char    adv_host[256];
     int     adv_port;
-    int64_t retention_ms;     /* -1 = forever */
+    int64_t retention_ms; /* -1 = forever */
     int64_t roll_ms;
-    int64_t flush_ms;         /* INT64_MAX = never */
-    char   *dirs[16];         /* log dirs, split (owned) */
+    int64_t flush_ms; /* INT64_MAX = never */
+    char   *dirs[16]; /* log dirs, split (owned) */
     int     ndirs;
-    char    zk_hosts[1024];   /* zookeeper.connect without the chroot */
-    char    zk_chroot[256];   /* "" or "/kafka" */
+    char    zk_hosts[1024]; /* zookeeper.connect without the chroot */
+    char    zk_chroot[256]; /* "" or "/kafka" */
 };
 
 extern const struct cfg_key kf_config_keys[];

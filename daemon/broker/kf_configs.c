@@ -14,15 +14,15 @@
 #include "kerr.h"
 #include "kf_api.h"
 
-#define RES_TOPIC  2
+#define RES_TOPIC 2
 #define RES_BROKER 4
 
 static slice_t sdup(struct kf_req *rq, const char *s)
 {
     size_t n = strlen(s);
 
-    return (slice_t){ (const uint8_t *)arena_strndup(rq->arena, s, n),
-                      (int32_t)n };
+    return (slice_t){(const uint8_t *)arena_strndup(rq->arena, s, n),
+                     (int32_t)n};
 }
 
 static char *cstr(struct kf_req *rq, slice_t s)
@@ -32,7 +32,7 @@ static char *cstr(struct kf_req *rq, slice_t s)
 }
 
 static bool wanted(const struct kmsg_describe_configs_req_res *r,
-                   const char *key)
+                   const char                                 *key)
 {
     int32_t i;
 
@@ -46,15 +46,15 @@ static bool wanted(const struct kmsg_describe_configs_req_res *r,
 
 static int8_t tconf_type(int t)
 {
-    static const int8_t map[] = { 5, 3, 2, 1, 7, 6 };
+    static const int8_t map[] = {5, 3, 2, 1, 7, 6};
 
     return t >= 0 && t < (int)sizeof map ? map[t] : 0;
 }
 
 static void describe_topic(struct kf_req *rq, struct kf_topic *t,
                            const struct kmsg_describe_configs_req_res *r,
-                           struct kmsg_describe_configs_resp_res *out,
-                           bool synonyms)
+                           struct kmsg_describe_configs_resp_res      *out,
+                           bool                                        synonyms)
 {
     const struct kf_tconf_key *k;
     int                        n = 0;
@@ -96,9 +96,9 @@ static void describe_topic(struct kf_req *rq, struct kf_topic *t,
     }
 }
 
-static void describe_broker(struct kf_req *rq,
+static void describe_broker(struct kf_req                              *rq,
                             const struct kmsg_describe_configs_req_res *r,
-                            struct kmsg_describe_configs_resp_res *out)
+                            struct kmsg_describe_configs_resp_res      *out)
 {
     const struct cfg_key *k;
     int                   n = 0;
@@ -140,7 +140,7 @@ static void describe_broker(struct kf_req *rq,
         c = &out->configs[out->configs_n++];
         kmsg_defaults(&kmsg_s_describe_configs_resp_config, c);
         c->name = sdup(rq, k->name);
-        c->value = null ? (slice_t){ NULL, -1 } : sdup(rq, v);
+        c->value = null ? (slice_t){NULL, -1} : sdup(rq, v);
         c->read_only = true;
         c->is_default = k->def != NULL && strcmp(k->def, v) == 0;
         c->config_source = c->is_default ? 5 : 4;
@@ -154,9 +154,9 @@ static void describe_broker(struct kf_req *rq,
 
 int kf_configs_describe(struct kf_req *rq)
 {
-    struct kmsg_describe_configs_req  *req = rq->body;
-    struct kmsg_describe_configs_resp  resp;
-    int32_t                            i;
+    struct kmsg_describe_configs_req *req = rq->body;
+    struct kmsg_describe_configs_resp resp;
+    int32_t                           i;
 
     kmsg_defaults(&kmsg_s_describe_configs_resp, &resp);
     resp.results_n = req->resources_n < 0 ? 0 : req->resources_n;
@@ -203,8 +203,7 @@ int kf_configs_describe(struct kf_req *rq)
 
 /* Common part of both alter APIs: the topic, or an error code + message. */
 static struct kf_topic *alter_target(struct kf_req *rq, int8_t type,
-                                     slice_t name, int16_t *err,
-                                     slice_t *msg)
+                                     slice_t name, int16_t *err, slice_t *msg)
 {
     struct kf_topic *t;
 
@@ -219,9 +218,9 @@ static struct kf_topic *alter_target(struct kf_req *rq, int8_t type,
         *msg = sdup(rq, "Unsupported resource type");
         return NULL;
     }
-    t = name.n > 0 ? kf_topics_get(rq->b->topics, (const char *)name.p,
-                                   (size_t)name.n)
-                   : NULL;
+    t = name.n > 0
+            ? kf_topics_get(rq->b->topics, (const char *)name.p, (size_t)name.n)
+            : NULL;
     if (t == NULL) {
         *err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
         *msg = sdup(rq, "Topic does not exist");
@@ -231,9 +230,9 @@ static struct kf_topic *alter_target(struct kf_req *rq, int8_t type,
 
 int kf_configs_alter(struct kf_req *rq)
 {
-    struct kmsg_alter_configs_req  *req = rq->body;
-    struct kmsg_alter_configs_resp  resp;
-    int32_t                         i, j;
+    struct kmsg_alter_configs_req *req = rq->body;
+    struct kmsg_alter_configs_resp resp;
+    int32_t                        i, j;
 
     kmsg_defaults(&kmsg_s_alter_configs_resp, &resp);
     resp.responses_n = req->resources_n < 0 ? 0 : req->resources_n;
@@ -275,9 +274,9 @@ int kf_configs_alter(struct kf_req *rq)
  * last two for list keys: cleanup.policy). */
 int kf_configs_incremental_alter(struct kf_req *rq)
 {
-    struct kmsg_incremental_alter_configs_req  *req = rq->body;
-    struct kmsg_incremental_alter_configs_resp  resp;
-    int32_t                                     i, j;
+    struct kmsg_incremental_alter_configs_req *req = rq->body;
+    struct kmsg_incremental_alter_configs_resp resp;
+    int32_t                                    i, j;
 
     kmsg_defaults(&kmsg_s_incremental_alter_configs_resp, &resp);
     resp.responses_n = req->resources_n < 0 ? 0 : req->resources_n;
@@ -322,8 +321,8 @@ int kf_configs_incremental_alter(struct kf_req *rq)
                     kf_topics_config_value(rq->b->topics, t, key, cur,
                                            sizeof cur, &def);
                     if (c->config_operation == 2)
-                        snprintf(nv, sizeof nv, "%s%s%s", cur,
-                                 *cur ? "," : "", value);
+                        snprintf(nv, sizeof nv, "%s%s%s", cur, *cur ? "," : "",
+                                 value);
                     else if (strcmp(cur, value) == 0)
                         snprintf(nv, sizeof nv, "%s", "delete");
                     else

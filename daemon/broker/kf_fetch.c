@@ -99,19 +99,19 @@ static conn_msg_t *fetch_build(struct kf_fetch_wait *fw, bool final)
     resp.topics_n = fw->nt;
     resp.topics = arena_calloc(&a, (size_t)fw->nt + 1, sizeof *resp.topics);
     for (i = 0; i < fw->nt; i++) {
-        struct fetch_topic          *ft = &fw->topics[i];
+        struct fetch_topic           *ft = &fw->topics[i];
         struct kmsg_fetch_resp_topic *rt = &resp.topics[i];
 
-        rt->topic = (slice_t){ (const uint8_t *)ft->name,
-                               (int32_t)strlen(ft->name) };
+        rt->topic =
+            (slice_t){(const uint8_t *)ft->name, (int32_t)strlen(ft->name)};
         rt->partitions_n = ft->np;
-        rt->partitions = arena_calloc(&a, (size_t)ft->np + 1,
-                                      sizeof *rt->partitions);
+        rt->partitions =
+            arena_calloc(&a, (size_t)ft->np + 1, sizeof *rt->partitions);
         for (j = 0; j < ft->np; j++) {
-            struct fetch_part            *fp = &ft->parts[j];
+            struct fetch_part           *fp = &ft->parts[j];
             struct kmsg_fetch_resp_part *rp = &rt->partitions[j];
-            kf_log_t *l = kf_topics_log(b->topics, ft->name,
-                                        strlen(ft->name), fp->partition);
+            kf_log_t *l = kf_topics_log(b->topics, ft->name, strlen(ft->name),
+                                        fp->partition);
             struct kf_log_slice *s;
             size_t               want;
             int                  rc;
@@ -119,7 +119,7 @@ static conn_msg_t *fetch_build(struct kf_fetch_wait *fw, bool final)
             kmsg_defaults(&kmsg_s_fetch_resp_part, rp);
             rp->partition = fp->partition;
             rp->aborted_n = 0;
-            rp->records.bytes = (slice_t){ NULL, 0 };
+            rp->records.bytes = (slice_t){NULL, 0};
             if (l == NULL) {
                 rp->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 rp->high_watermark = -1;

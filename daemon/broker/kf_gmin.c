@@ -20,8 +20,8 @@ int kf_gmin_find_coordinator(struct kf_req *rq)
 
     kmsg_defaults(&kmsg_s_find_coordinator_resp, &resp);
     resp.node_id = rq->b->kc->broker_id;
-    resp.host = (slice_t){ (const uint8_t *)rq->b->kc->adv_host,
-                           (int32_t)strlen(rq->b->kc->adv_host) };
+    resp.host = (slice_t){(const uint8_t *)rq->b->kc->adv_host,
+                          (int32_t)strlen(rq->b->kc->adv_host)};
     resp.port = rq->b->kc->adv_port;
     kf_api_reply(rq, &resp);
     return 0;
@@ -69,14 +69,14 @@ int kf_gmin_leave_group(struct kf_req *rq)
 
 int kf_gmin_offset_commit(struct kf_req *rq)
 {
-    struct kmsg_offset_commit_req  *req = rq->body;
-    struct kmsg_offset_commit_resp  resp;
-    int32_t                         i, j;
+    struct kmsg_offset_commit_req *req = rq->body;
+    struct kmsg_offset_commit_resp resp;
+    int32_t                        i, j;
 
     kmsg_defaults(&kmsg_s_offset_commit_resp, &resp);
     resp.topics_n = req->topics_n < 0 ? 0 : req->topics_n;
-    resp.topics = arena_calloc(rq->arena, (size_t)resp.topics_n + 1,
-                               sizeof *resp.topics);
+    resp.topics =
+        arena_calloc(rq->arena, (size_t)resp.topics_n + 1, sizeof *resp.topics);
     for (i = 0; i < resp.topics_n; i++) {
         resp.topics[i].name = req->topics[i].name;
         resp.topics[i].partitions_n =
@@ -97,14 +97,14 @@ int kf_gmin_offset_commit(struct kf_req *rq)
 
 int kf_gmin_offset_fetch(struct kf_req *rq)
 {
-    struct kmsg_offset_fetch_req  *req = rq->body;
-    struct kmsg_offset_fetch_resp  resp;
-    int32_t                        i, j;
+    struct kmsg_offset_fetch_req *req = rq->body;
+    struct kmsg_offset_fetch_resp resp;
+    int32_t                       i, j;
 
     kmsg_defaults(&kmsg_s_offset_fetch_resp, &resp);
     resp.topics_n = req->topics_n < 0 ? 0 : req->topics_n;
-    resp.topics = arena_calloc(rq->arena, (size_t)resp.topics_n + 1,
-                               sizeof *resp.topics);
+    resp.topics =
+        arena_calloc(rq->arena, (size_t)resp.topics_n + 1, sizeof *resp.topics);
     for (i = 0; i < resp.topics_n; i++) {
         struct kmsg_offset_fetch_resp_topic *rt = &resp.topics[i];
 
@@ -118,7 +118,7 @@ int kf_gmin_offset_fetch(struct kf_req *rq)
             kmsg_defaults(&kmsg_s_offset_fetch_resp_part, &rt->partitions[j]);
             rt->partitions[j].partition_index =
                 req->topics[i].partition_indexes[j];
-            rt->partitions[j].metadata = (slice_t){ (const uint8_t *)"", 0 };
+            rt->partitions[j].metadata = (slice_t){(const uint8_t *)"", 0};
         }
     }
     kf_api_reply(rq, &resp);
@@ -136,18 +136,18 @@ int kf_gmin_list_groups(struct kf_req *rq)
 
 int kf_gmin_describe_groups(struct kf_req *rq)
 {
-    struct kmsg_describe_groups_req  *req = rq->body;
-    struct kmsg_describe_groups_resp  resp;
-    int32_t                           i;
+    struct kmsg_describe_groups_req *req = rq->body;
+    struct kmsg_describe_groups_resp resp;
+    int32_t                          i;
 
     kmsg_defaults(&kmsg_s_describe_groups_resp, &resp);
     resp.groups_n = req->groups_n < 0 ? 0 : req->groups_n;
-    resp.groups = arena_calloc(rq->arena, (size_t)resp.groups_n + 1,
-                               sizeof *resp.groups);
+    resp.groups =
+        arena_calloc(rq->arena, (size_t)resp.groups_n + 1, sizeof *resp.groups);
     for (i = 0; i < resp.groups_n; i++) {
         kmsg_defaults(&kmsg_s_describe_groups_resp_group, &resp.groups[i]);
         resp.groups[i].group_id = req->groups[i];
-        resp.groups[i].group_state = (slice_t){ (const uint8_t *)"Dead", 4 };
+        resp.groups[i].group_state = (slice_t){(const uint8_t *)"Dead", 4};
     }
     kf_api_reply(rq, &resp);
     return 0;
@@ -155,9 +155,9 @@ int kf_gmin_describe_groups(struct kf_req *rq)
 
 int kf_gmin_delete_groups(struct kf_req *rq)
 {
-    struct kmsg_delete_groups_req  *req = rq->body;
-    struct kmsg_delete_groups_resp  resp;
-    int32_t                         i;
+    struct kmsg_delete_groups_req *req = rq->body;
+    struct kmsg_delete_groups_resp resp;
+    int32_t                        i;
 
     kmsg_defaults(&kmsg_s_delete_groups_resp, &resp);
     resp.results_n = req->groups_names_n < 0 ? 0 : req->groups_names_n;

@@ -17,8 +17,8 @@ int kf_list_offsets_handle(struct kf_req *rq)
 
     kmsg_defaults(&kmsg_s_list_offsets_resp, &resp);
     resp.topics_n = req->topics_n < 0 ? 0 : req->topics_n;
-    resp.topics = arena_calloc(rq->arena, (size_t)resp.topics_n + 1,
-                               sizeof *resp.topics);
+    resp.topics =
+        arena_calloc(rq->arena, (size_t)resp.topics_n + 1, sizeof *resp.topics);
     for (i = 0; i < resp.topics_n; i++) {
         struct kmsg_list_offsets_req_topic  *t = &req->topics[i];
         struct kmsg_list_offsets_resp_topic *rt = &resp.topics[i];
@@ -30,11 +30,11 @@ int kf_list_offsets_handle(struct kf_req *rq)
         for (j = 0; j < rt->partitions_n; j++) {
             struct kmsg_list_offsets_req_part  *p = &t->partitions[j];
             struct kmsg_list_offsets_resp_part *rp = &rt->partitions[j];
-            kf_log_t *l = t->name.n > 0
-                              ? kf_topics_log(rq->b->topics,
-                                              (const char *)t->name.p,
-                                              (size_t)t->name.n, p->partition)
-                              : NULL;
+            kf_log_t                           *l =
+                t->name.n > 0
+                                              ? kf_topics_log(rq->b->topics, (const char *)t->name.p,
+                                                              (size_t)t->name.n, p->partition)
+                                              : NULL;
             int64_t off = -1, ts = -1;
 
             kmsg_defaults(&kmsg_s_list_offsets_resp_part, rp);
@@ -43,9 +43,8 @@ int kf_list_offsets_handle(struct kf_req *rq)
                 rp->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
-            rp->leader_epoch = kf_log_leader_epoch(l) < 0
-                                   ? 0
-                                   : kf_log_leader_epoch(l);
+            rp->leader_epoch =
+                kf_log_leader_epoch(l) < 0 ? 0 : kf_log_leader_epoch(l);
             if (p->timestamp == -1) {
                 off = kf_log_hw(l);
             } else if (p->timestamp == -2) {

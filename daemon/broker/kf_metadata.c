@@ -16,18 +16,18 @@
 #include "log.h"
 #include "xalloc.h"
 
-static void fill_broker(struct kf_broker *b,
+static void fill_broker(struct kf_broker                 *b,
                         struct kmsg_metadata_resp_broker *br)
 {
     br->node_id = b->kc->broker_id;
-    br->host = (slice_t){ (const uint8_t *)b->kc->adv_host,
-                          (int32_t)strlen(b->kc->adv_host) };
+    br->host = (slice_t){(const uint8_t *)b->kc->adv_host,
+                         (int32_t)strlen(b->kc->adv_host)};
     br->port = b->kc->adv_port;
     if (b->kc->broker_rack != NULL)
-        br->rack = (slice_t){ (const uint8_t *)b->kc->broker_rack,
-                              (int32_t)strlen(b->kc->broker_rack) };
+        br->rack = (slice_t){(const uint8_t *)b->kc->broker_rack,
+                             (int32_t)strlen(b->kc->broker_rack)};
     else
-        br->rack = (slice_t){ NULL, -1 };
+        br->rack = (slice_t){NULL, -1};
 }
 
 static void fill_topic(struct kf_req *rq, struct kf_topic *t,
@@ -38,8 +38,7 @@ static void fill_topic(struct kf_req *rq, struct kf_topic *t,
 
     *one = rq->b->kc->broker_id;
     kmsg_defaults(&kmsg_s_metadata_resp_topic, out);
-    out->name = (slice_t){ (const uint8_t *)t->name,
-                           (int32_t)strlen(t->name) };
+    out->name = (slice_t){(const uint8_t *)t->name, (int32_t)strlen(t->name)};
     memcpy(out->topic_id.b, t->id, 16);
     out->is_internal = t->internal;
     out->partitions_n = t->npart;
@@ -51,9 +50,10 @@ static void fill_topic(struct kf_req *rq, struct kf_topic *t,
         kmsg_defaults(&kmsg_s_metadata_resp_part, mp);
         mp->partition_index = p;
         mp->leader_id = rq->b->kc->broker_id;
-        mp->leader_epoch = t->logs[p] != NULL && kf_log_leader_epoch(t->logs[p]) >= 0
-                               ? kf_log_leader_epoch(t->logs[p])
-                               : 0;
+        mp->leader_epoch =
+            t->logs[p] != NULL && kf_log_leader_epoch(t->logs[p]) >= 0
+                ? kf_log_leader_epoch(t->logs[p])
+                : 0;
         mp->replica_nodes = one;
         mp->replica_nodes_n = 1;
         mp->isr_nodes = one;
@@ -90,22 +90,22 @@ int kf_metadata_handle(struct kf_req *rq)
     struct kmsg_metadata_resp        resp;
     struct kmsg_metadata_resp_broker br;
     struct kf_broker                *b = rq->b;
-    bool all = req->topics_n < 0 || (rq->ver == 0 && req->topics_n == 0);
-    int32_t                          i;
+    bool    all = req->topics_n < 0 || (rq->ver == 0 && req->topics_n == 0);
+    int32_t i;
 
     kmsg_defaults(&kmsg_s_metadata_resp, &resp);
     fill_broker(b, &br);
     resp.brokers = &br;
     resp.brokers_n = 1;
-    resp.cluster_id = (slice_t){ (const uint8_t *)b->cluster_id,
-                                 (int32_t)strlen(b->cluster_id) };
+    resp.cluster_id = (slice_t){(const uint8_t *)b->cluster_id,
+                                (int32_t)strlen(b->cluster_id)};
     resp.controller_id = b->kc->broker_id;
     if (all) {
         int               n, k = 0;
         struct kf_topic **v = kf_topics_list(b->topics, &n);
 
-        resp.topics = arena_calloc(rq->arena, (size_t)n + 1,
-                                   sizeof *resp.topics);
+        resp.topics =
+            arena_calloc(rq->arena, (size_t)n + 1, sizeof *resp.topics);
         for (i = 0; i < n; i++)
             fill_topic(rq, v[i], &resp.topics[k++]);
         resp.topics_n = k;
@@ -116,8 +116,8 @@ int kf_metadata_handle(struct kf_req *rq)
                                    sizeof *resp.topics);
         for (i = 0; i < req->topics_n; i++) {
             struct kmsg_metadata_resp_topic *rt = &resp.topics[i];
-            slice_t          name = req->topics[i].name;
-            struct kf_topic *t = NULL;
+            slice_t                          name = req->topics[i].name;
+            struct kf_topic                 *t = NULL;
 
             if (name.n > 0)
                 t = kf_topics_get(b->topics, (const char *)name.p,
@@ -171,8 +171,8 @@ int kf_metadata_describe_cluster(struct kf_req *rq)
     br.rack = mb.rack;
     resp.brokers = &br;
     resp.brokers_n = 1;
-    resp.cluster_id = (slice_t){ (const uint8_t *)b->cluster_id,
-                                 (int32_t)strlen(b->cluster_id) };
+    resp.cluster_id = (slice_t){(const uint8_t *)b->cluster_id,
+                                (int32_t)strlen(b->cluster_id)};
     resp.controller_id = b->kc->broker_id;
     kf_api_reply(rq, &resp);
     return 0;

@@ -18,8 +18,8 @@
 
 static int pid_block_write(struct kf_broker *b, int64_t end)
 {
-    char  path[4096], tmp[4200], text[32];
-    int   fd, n;
+    char path[4096], tmp[4200], text[32];
+    int  fd, n;
 
     snprintf(path, sizeof path, "%s/odradek-producer-ids", b->kc->dirs[0]);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -42,8 +42,8 @@ static int pid_block_write(struct kf_broker *b, int64_t end)
 
 int kf_pid_open(struct kf_broker *b)
 {
-    char  path[4096];
-    FILE *f;
+    char      path[4096];
+    FILE     *f;
     long long v = 0;
 
     snprintf(path, sizeof path, "%s/odradek-producer-ids", b->kc->dirs[0]);
@@ -126,7 +126,8 @@ int kf_pid_check(const kf_pstate_t *ps, const struct kbatch_hdr *h,
     expect = last->last_seq == INT32_MAX ? 0 : last->last_seq + 1;
     if (h->base_sequence == expect)
         return KERR_NONE;
-    if (h->base_sequence < expect && h->base_sequence >= e->batches[0].first_seq)
+    if (h->base_sequence < expect &&
+        h->base_sequence >= e->batches[0].first_seq)
         return KERR_DUPLICATE_SEQUENCE_NUMBER;
     return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }

@@ -36,7 +36,7 @@ struct produce {
     int32_t                  corr_id;
     int                      pending; /* flush callbacks outstanding */
     bool                     replied;
-    arena_t                  arena;   /* the response lives here */
+    arena_t                  arena; /* the response lives here */
     struct kmsg_produce_resp resp;
 };
 
@@ -62,9 +62,8 @@ static void produce_flushed(void *arg, int status)
     struct produce      *pr = pp->pr;
 
     if (status < 0)
-        pp->rp->error_code = status == ERR_CLOSED
-                                 ? KERR_NOT_LEADER_OR_FOLLOWER
-                                 : KERR_KAFKA_STORAGE_ERROR;
+        pp->rp->error_code = status == ERR_CLOSED ? KERR_NOT_LEADER_OR_FOLLOWER
+                                                  : KERR_KAFKA_STORAGE_ERROR;
     if (--pr->pending == 0 && pr->slot != NULL)
         produce_finish(pr);
 }
@@ -119,8 +118,8 @@ static int16_t append(struct produce *pr, kf_log_t *l, const uint8_t *p,
     return KERR_NONE;
 }
 
-static int16_t produce_part(struct kf_req *rq, struct produce *pr,
-                            kf_log_t *l, slice_t records, int acks,
+static int16_t produce_part(struct kf_req *rq, struct produce *pr, kf_log_t *l,
+                            slice_t records, int acks,
                             struct kmsg_produce_resp_part *rp)
 {
     const struct kf_log_config *lc = kf_log_config(l);
@@ -164,10 +163,9 @@ static int16_t produce_part(struct kf_req *rq, struct produce *pr,
         }
         v = kbatch_validate(bp, bn, &h);
         if (v != KBATCH_OK) {
-            err = v == KBATCH_BAD_CRC ? KERR_CORRUPT_MESSAGE
-                  : v == KBATCH_BAD_CODEC
-                      ? KERR_UNSUPPORTED_COMPRESSION_TYPE
-                      : invalid_record(rq->ver);
+            err = v == KBATCH_BAD_CRC     ? KERR_CORRUPT_MESSAGE
+                  : v == KBATCH_BAD_CODEC ? KERR_UNSUPPORTED_COMPRESSION_TYPE
+                                          : invalid_record(rq->ver);
             break;
         }
         if ((h.attributes & KBATCH_CODEC_MASK) == KBATCH_ZSTD && rq->ver < 7) {
@@ -247,7 +245,7 @@ int kf_produce_handle(struct kf_req *rq)
     for (i = 0; i < pr->resp.topics_n; i++) {
         struct kmsg_produce_req_topic  *t = &req->topics[i];
         struct kmsg_produce_resp_topic *rt = &pr->resp.topics[i];
-        int32_t np = t->partitions_n < 0 ? 0 : t->partitions_n;
+        int32_t          np = t->partitions_n < 0 ? 0 : t->partitions_n;
         struct kf_topic *topic = NULL;
         int16_t          topic_err = KERR_NONE;
 
@@ -255,8 +253,8 @@ int kf_produce_handle(struct kf_req *rq)
         rt->name.p = (const uint8_t *)arena_strndup(
             &pr->arena, (const char *)t->name.p, (size_t)rt->name.n);
         rt->partitions_n = np;
-        rt->partitions = arena_calloc(&pr->arena, (size_t)np + 1,
-                                      sizeof *rt->partitions);
+        rt->partitions =
+            arena_calloc(&pr->arena, (size_t)np + 1, sizeof *rt->partitions);
         if (t->name.n > 0)
             topic = kf_topics_get(rq->b->topics, (const char *)t->name.p,
                                   (size_t)t->name.n);
@@ -290,9 +288,9 @@ int kf_produce_handle(struct kf_req *rq)
             if (rp->error_code != KERR_NONE) {
                 any_error = true;
                 if (rp->error_code != KERR_UNKNOWN_TOPIC_OR_PARTITION)
-                    log_debug("produce %.*s-%d: error %d",
-                              (int)rt->name.n, (const char *)rt->name.p,
-                              p->index, rp->error_code);
+                    log_debug("produce %.*s-%d: error %d", (int)rt->name.n,
+                              (const char *)rt->name.p, p->index,
+                              rp->error_code);
             }
         }
     }

@@ -42,7 +42,7 @@ static void new_cluster_id(char *out, size_t n)
 {
     static const char b64[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    uint8_t u[16];
+    uint8_t  u[16];
     uint32_t acc = 0; /* at most 14 meaningful bits */
     int      i, bits = 0, k = 0;
 
@@ -69,8 +69,8 @@ static void on_conn_close(conn_t *c, int why)
     (void)why;
 }
 
-int kf_server_start(struct kf_broker *b, uv_loop_t *loop,
-                    struct kf_config *kc, const char **what)
+int kf_server_start(struct kf_broker *b, uv_loop_t *loop, struct kf_config *kc,
+                    const char **what)
 {
     struct kf_logmgr_config lm;
     const char             *host;
@@ -103,8 +103,8 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop,
         *what = "producer id block file";
         return rc;
     }
-    b->topics = kf_topics_new(b->logs, kc, &b->log_defaults, kf_fetch_notify,
-                              b);
+    b->topics =
+        kf_topics_new(b->logs, kc, &b->log_defaults, kf_fetch_notify, b);
     {
         struct kf_group_api_cfg gc;
         struct kf_gstore_ops    ops;

@@ -17,50 +17,51 @@
 #define KF_TOPICS_MAX_OBS 4
 
 struct kf_topics {
-    kf_logmgr_t                *m;
-    const struct kf_config     *kc;
-    struct kf_log_config        defaults;
-    kf_log_notify_fn           *notify;
-    void                       *notify_arg;
-    struct kf_topic            *buckets[KF_TOPICS_BUCKETS];
-    int                         count;
-    struct kf_topics_observer   obs[KF_TOPICS_MAX_OBS];
-    int                         nobs;
+    kf_logmgr_t              *m;
+    const struct kf_config   *kc;
+    struct kf_log_config      defaults;
+    kf_log_notify_fn         *notify;
+    void                     *notify_arg;
+    struct kf_topic          *buckets[KF_TOPICS_BUCKETS];
+    int                       count;
+    struct kf_topics_observer obs[KF_TOPICS_MAX_OBS];
+    int                       nobs;
 };
 
 /* ---- topic-level config keys ------------------------------------------ */
 
 const struct kf_tconf_key kf_tconf_keys[] = {
-    { "cleanup.policy", KF_TCONF_LIST, "log.cleanup.policy" },
-    { "compression.type", KF_TCONF_STRING, "compression.type" },
-    { "delete.retention.ms", KF_TCONF_LONG, "log.cleaner.delete.retention.ms" },
-    { "file.delete.delay.ms", KF_TCONF_LONG, "log.segment.delete.delay.ms" },
-    { "flush.messages", KF_TCONF_LONG, "log.flush.interval.messages" },
-    { "flush.ms", KF_TCONF_LONG, "log.flush.interval.ms" },
-    { "index.interval.bytes", KF_TCONF_INT, "log.index.interval.bytes" },
-    { "max.compaction.lag.ms", KF_TCONF_LONG, "log.cleaner.max.compaction.lag.ms" },
-    { "max.message.bytes", KF_TCONF_INT, "message.max.bytes" },
-    { "message.downconversion.enable", KF_TCONF_BOOL,
-      "log.message.downconversion.enable" },
-    { "message.format.version", KF_TCONF_STRING, "log.message.format.version" },
-    { "message.timestamp.difference.max.ms", KF_TCONF_LONG,
-      "log.message.timestamp.difference.max.ms" },
-    { "message.timestamp.type", KF_TCONF_STRING, "log.message.timestamp.type" },
-    { "min.cleanable.dirty.ratio", KF_TCONF_DOUBLE,
-      "log.cleaner.min.cleanable.ratio" },
-    { "min.compaction.lag.ms", KF_TCONF_LONG, "log.cleaner.min.compaction.lag.ms" },
-    { "min.insync.replicas", KF_TCONF_INT, "min.insync.replicas" },
-    { "preallocate", KF_TCONF_BOOL, "log.preallocate" },
-    { "retention.bytes", KF_TCONF_LONG, "log.retention.bytes" },
-    { "retention.ms", KF_TCONF_LONG, "log.retention.ms" },
-    { "segment.bytes", KF_TCONF_INT, "log.segment.bytes" },
-    { "segment.index.bytes", KF_TCONF_INT, "log.index.size.max.bytes" },
-    { "segment.jitter.ms", KF_TCONF_LONG, "log.roll.jitter.ms" },
-    { "segment.ms", KF_TCONF_LONG, "log.roll.ms" },
-    { "unclean.leader.election.enable", KF_TCONF_BOOL,
-      "unclean.leader.election.enable" },
-    { NULL, 0, NULL }
-};
+    {"cleanup.policy", KF_TCONF_LIST, "log.cleanup.policy"},
+    {"compression.type", KF_TCONF_STRING, "compression.type"},
+    {"delete.retention.ms", KF_TCONF_LONG, "log.cleaner.delete.retention.ms"},
+    {"file.delete.delay.ms", KF_TCONF_LONG, "log.segment.delete.delay.ms"},
+    {"flush.messages", KF_TCONF_LONG, "log.flush.interval.messages"},
+    {"flush.ms", KF_TCONF_LONG, "log.flush.interval.ms"},
+    {"index.interval.bytes", KF_TCONF_INT, "log.index.interval.bytes"},
+    {"max.compaction.lag.ms", KF_TCONF_LONG,
+     "log.cleaner.max.compaction.lag.ms"},
+    {"max.message.bytes", KF_TCONF_INT, "message.max.bytes"},
+    {"message.downconversion.enable", KF_TCONF_BOOL,
+     "log.message.downconversion.enable"},
+    {"message.format.version", KF_TCONF_STRING, "log.message.format.version"},
+    {"message.timestamp.difference.max.ms", KF_TCONF_LONG,
+     "log.message.timestamp.difference.max.ms"},
+    {"message.timestamp.type", KF_TCONF_STRING, "log.message.timestamp.type"},
+    {"min.cleanable.dirty.ratio", KF_TCONF_DOUBLE,
+     "log.cleaner.min.cleanable.ratio"},
+    {"min.compaction.lag.ms", KF_TCONF_LONG,
+     "log.cleaner.min.compaction.lag.ms"},
+    {"min.insync.replicas", KF_TCONF_INT, "min.insync.replicas"},
+    {"preallocate", KF_TCONF_BOOL, "log.preallocate"},
+    {"retention.bytes", KF_TCONF_LONG, "log.retention.bytes"},
+    {"retention.ms", KF_TCONF_LONG, "log.retention.ms"},
+    {"segment.bytes", KF_TCONF_INT, "log.segment.bytes"},
+    {"segment.index.bytes", KF_TCONF_INT, "log.index.size.max.bytes"},
+    {"segment.jitter.ms", KF_TCONF_LONG, "log.roll.jitter.ms"},
+    {"segment.ms", KF_TCONF_LONG, "log.roll.ms"},
+    {"unclean.leader.election.enable", KF_TCONF_BOOL,
+     "unclean.leader.election.enable"},
+    {NULL, 0, NULL}};
 
 const struct kf_tconf_key *kf_tconf_find(const char *name)
 {
@@ -79,18 +80,18 @@ void kf_topics_default_value(struct kf_topics *ts, const char *key, char *out,
     static const struct {
         const char *key, *val;
     } fixed[] = {
-        { "compression.type", "producer" },
-        { "delete.retention.ms", "86400000" },
-        { "file.delete.delay.ms", "60000" },
-        { "max.compaction.lag.ms", "9223372036854775807" },
-        { "message.downconversion.enable", "true" },
-        { "message.format.version", "2.8-IV1" },
-        { "message.timestamp.difference.max.ms", "9223372036854775807" },
-        { "min.cleanable.dirty.ratio", "0.5" },
-        { "min.compaction.lag.ms", "0" },
-        { "preallocate", "false" },
-        { "segment.jitter.ms", "0" },
-        { "unclean.leader.election.enable", "false" },
+        {"compression.type", "producer"},
+        {"delete.retention.ms", "86400000"},
+        {"file.delete.delay.ms", "60000"},
+        {"max.compaction.lag.ms", "9223372036854775807"},
+        {"message.downconversion.enable", "true"},
+        {"message.format.version", "2.8-IV1"},
+        {"message.timestamp.difference.max.ms", "9223372036854775807"},
+        {"min.cleanable.dirty.ratio", "0.5"},
+        {"min.compaction.lag.ms", "0"},
+        {"preallocate", "false"},
+        {"segment.jitter.ms", "0"},
+        {"unclean.leader.election.enable", "false"},
     };
     size_t i;
 
@@ -136,13 +137,11 @@ static int tconf_check(const char *key, const char *value, char *why,
                        size_t whylen)
 {
     const struct kf_tconf_key *k = kf_tconf_find(key);
-    static const char *const   policies[] = { "delete", "compact", NULL };
-    static const char *const   ts_types[] = { "CreateTime", "LogAppendTime",
-                                              NULL };
-    static const char *const   codecs[] = { "uncompressed", "zstd", "lz4",
-                                            "snappy", "gzip", "producer",
-                                            NULL };
-    char                      *end;
+    static const char *const   policies[] = {"delete", "compact", NULL};
+    static const char *const ts_types[] = {"CreateTime", "LogAppendTime", NULL};
+    static const char *const codecs[] = {
+        "uncompressed", "zstd", "lz4", "snappy", "gzip", "producer", NULL};
+    char *end;
 
     if (k == NULL) {
         snprintf(why, whylen, "Unknown topic config name: %s", key);
@@ -162,21 +161,23 @@ static int tconf_check(const char *key, const char *value, char *why,
             (k->type == KF_TCONF_INT && (v < INT32_MIN || v > INT32_MAX))) {
             snprintf(why, whylen,
                      "Invalid value %s for configuration %s: Not a number "
-                     "of type %s", value, key,
-                     k->type == KF_TCONF_INT ? "INT" : "LONG");
+                     "of type %s",
+                     value, key, k->type == KF_TCONF_INT ? "INT" : "LONG");
             return ERR_CONFIG;
         }
         if (v < -1 || (v < 0 && strcmp(key, "retention.ms") != 0 &&
                        strcmp(key, "retention.bytes") != 0)) {
             snprintf(why, whylen,
                      "Invalid value %s for configuration %s: Value must be "
-                     "at least 0", value, key);
+                     "at least 0",
+                     value, key);
             return ERR_CONFIG;
         }
         if (strcmp(key, "segment.bytes") == 0 && v < 14) {
             snprintf(why, whylen,
                      "Invalid value %s for configuration %s: Value must be "
-                     "at least 14", value, key);
+                     "at least 14",
+                     value, key);
             return ERR_CONFIG;
         }
         return 0;
@@ -185,7 +186,8 @@ static int tconf_check(const char *key, const char *value, char *why,
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
             snprintf(why, whylen,
                      "Invalid value %s for configuration %s: Expected value "
-                     "to be either true or false", value, key);
+                     "to be either true or false",
+                     value, key);
             return ERR_CONFIG;
         }
         return 0;
@@ -194,7 +196,8 @@ static int tconf_check(const char *key, const char *value, char *why,
         if (*value == '\0' || *end != '\0') {
             snprintf(why, whylen,
                      "Invalid value %s for configuration %s: Not a number "
-                     "of type DOUBLE", value, key);
+                     "of type DOUBLE",
+                     value, key);
             return ERR_CONFIG;
         }
         return 0;
@@ -216,20 +219,24 @@ static int tconf_check(const char *key, const char *value, char *why,
         if (rc < 0)
             snprintf(why, whylen,
                      "Invalid value %s for configuration cleanup.policy: "
-                     "String must be one of: compact, delete", value);
+                     "String must be one of: compact, delete",
+                     value);
         return rc;
     }
-    if (strcmp(key, "message.timestamp.type") == 0 && !one_of(value, ts_types)) {
+    if (strcmp(key, "message.timestamp.type") == 0 &&
+        !one_of(value, ts_types)) {
         snprintf(why, whylen,
                  "Invalid value %s for configuration message.timestamp.type: "
-                 "String must be one of: CreateTime, LogAppendTime", value);
+                 "String must be one of: CreateTime, LogAppendTime",
+                 value);
         return ERR_CONFIG;
     }
     if (strcmp(key, "compression.type") == 0 && !one_of(value, codecs)) {
         snprintf(why, whylen,
                  "Invalid value %s for configuration compression.type: String "
                  "must be one of: uncompressed, zstd, lz4, snappy, gzip, "
-                 "producer", value);
+                 "producer",
+                 value);
         return ERR_CONFIG;
     }
     return 0;
@@ -517,8 +524,7 @@ void kf_topics_free(struct kf_topics *ts)
     free(ts);
 }
 
-void kf_topics_observe(struct kf_topics *ts,
-                       const struct kf_topics_observer *o)
+void kf_topics_observe(struct kf_topics *ts, const struct kf_topics_observer *o)
 {
     if (ts->nobs < KF_TOPICS_MAX_OBS)
         ts->obs[ts->nobs++] = *o;
@@ -530,8 +536,7 @@ static int cmp_conf(const void *a, const void *b)
                   ((const struct kf_topic_conf *)b)->key);
 }
 
-static void confs_set(struct kf_topic *t, const struct kf_topic_conf *c,
-                      int n)
+static void confs_set(struct kf_topic *t, const struct kf_topic_conf *c, int n)
 {
     int i;
 
@@ -666,8 +671,8 @@ int kf_topics_set_configs(struct kf_topics *ts, struct kf_topic *t,
 }
 
 int kf_topics_set_config(struct kf_topics *ts, struct kf_topic *t,
-                         const char *key, const char *value,
-                         bool validate_only, char *why, size_t whylen)
+                         const char *key, const char *value, bool validate_only,
+                         char *why, size_t whylen)
 {
     struct kf_topic_conf *c;
     int                   i, n = 0, rc;

@@ -30,13 +30,13 @@ struct kf_topic_conf {
 
 struct kf_topic {
     char                 *name;
-    uint8_t               id[16];   /* topic id (uuid v4) */
+    uint8_t               id[16]; /* topic id (uuid v4) */
     int32_t               npart;
     kf_log_t            **logs;     /* npart logs */
     bool                  internal; /* __consumer_offsets */
     struct kf_topic_conf *confs;    /* overrides, sorted by key */
     int                   nconfs;
-    struct kf_topic      *hnext;    /* hash chain */
+    struct kf_topic      *hnext; /* hash chain */
 };
 
 /* Told about every change; any callback may be NULL.  Called after the
@@ -59,10 +59,10 @@ struct kf_topics;
 struct kf_topics *kf_topics_new(kf_logmgr_t *m, const struct kf_config *kc,
                                 const struct kf_log_config *defaults,
                                 kf_log_notify_fn *notify, void *notify_arg);
-void kf_topics_free(struct kf_topics *ts);
+void              kf_topics_free(struct kf_topics *ts);
 
 /* Add an observer (up to 4). */
-void kf_topics_observe(struct kf_topics *ts,
+void kf_topics_observe(struct kf_topics                *ts,
                        const struct kf_topics_observer *o);
 
 struct kf_topic *kf_topics_get(struct kf_topics *ts, const char *name,
@@ -70,7 +70,7 @@ struct kf_topic *kf_topics_get(struct kf_topics *ts, const char *name,
 struct kf_topic *kf_topics_get_id(struct kf_topics *ts, const uint8_t id[16]);
 kf_log_t *kf_topics_log(struct kf_topics *ts, const char *name, size_t len,
                         int32_t partition);
-int  kf_topics_count(const struct kf_topics *ts);
+int       kf_topics_count(const struct kf_topics *ts);
 /* Every topic, sorted by name, into a malloc'd array (caller frees). */
 struct kf_topic **kf_topics_list(struct kf_topics *ts, int *n);
 
@@ -96,13 +96,19 @@ int kf_topics_set_configs(struct kf_topics *ts, struct kf_topic *t,
                           const struct kf_topic_conf *confs, int nconfs,
                           bool validate_only, char *why, size_t whylen);
 int kf_topics_set_config(struct kf_topics *ts, struct kf_topic *t,
-                         const char *key, const char *value,
-                         bool validate_only, char *why, size_t whylen);
+                         const char *key, const char *value, bool validate_only,
+                         char *why, size_t whylen);
 
 /* ---- topic-level config keys (DescribeConfigs, validation) ---------- */
 
-enum kf_tconf_type { KF_TCONF_LONG, KF_TCONF_INT, KF_TCONF_STRING,
-                     KF_TCONF_BOOL, KF_TCONF_LIST, KF_TCONF_DOUBLE };
+enum kf_tconf_type {
+    KF_TCONF_LONG,
+    KF_TCONF_INT,
+    KF_TCONF_STRING,
+    KF_TCONF_BOOL,
+    KF_TCONF_LIST,
+    KF_TCONF_DOUBLE
+};
 
 struct kf_tconf_key {
     const char *name;
@@ -112,7 +118,7 @@ struct kf_tconf_key {
 
 /* The keys, terminated by { NULL }. */
 extern const struct kf_tconf_key kf_tconf_keys[];
-const struct kf_tconf_key *kf_tconf_find(const char *name);
+const struct kf_tconf_key       *kf_tconf_find(const char *name);
 /* The effective value of key for t (override or broker default) into
  * out; *is_default tells which.  Returns 0 or ERR_NOTFOUND. */
 int kf_topics_config_value(struct kf_topics *ts, const struct kf_topic *t,

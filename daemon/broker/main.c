@@ -22,7 +22,7 @@
 #include "notify.h"
 #include "proc.h"
 
-#define PROG            "odradek-broker"
+#define PROG "odradek-broker"
 #define DEFAULT_PIDFILE "/run/odradek/odradek-broker.pid"
 
 static struct kf_broker broker;
@@ -31,14 +31,13 @@ static bool             stopping;
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: " PROG " [--daemon] [--pidfile P] [--print-config] "
-            "[--log-level L] CONFIG\n"
-            "       " PROG " --stop [--pidfile P]\n"
-            "       " PROG " --help | --version\n\n"
-            "A Kafka-protocol broker.  CONFIG is a server.properties file "
-            "with Apache Kafka's\nkeys and defaults.  Keys (environment "
-            "overrides: ODRADEK_BROKER_<KEY>):\n\n");
+    fprintf(out, "usage: " PROG " [--daemon] [--pidfile P] [--print-config] "
+                 "[--log-level L] CONFIG\n"
+                 "       " PROG " --stop [--pidfile P]\n"
+                 "       " PROG " --help | --version\n\n"
+                 "A Kafka-protocol broker.  CONFIG is a server.properties file "
+                 "with Apache Kafka's\nkeys and defaults.  Keys (environment "
+                 "overrides: ODRADEK_BROKER_<KEY>):\n\n");
     cfg_help(kf_config_keys, "ODRADEK_BROKER_", out);
 }
 
@@ -103,8 +102,7 @@ int main(int argc, char **argv)
         kf_config_free(&c, &kc);
         return EX_CONFIG;
     }
-    if (cfg_load_env(&c, NULL) < 0 || rc < 0 ||
-        kf_config_finish(&c, &kc) < 0) {
+    if (cfg_load_env(&c, NULL) < 0 || rc < 0 || kf_config_finish(&c, &kc) < 0) {
         kf_config_free(&c, &kc);
         return EX_CONFIG;
     }
@@ -147,8 +145,7 @@ int main(int argc, char **argv)
              kc.listen_host[0] ? kc.listen_host : "0.0.0.0",
              kf_server_port(&broker), kc.adv_host, kc.adv_port, kc.broker_id,
              broker.cluster_id, kf_topics_count(broker.topics));
-    notify_sendf("READY=1\nSTATUS=serving on port %d",
-                 kf_server_port(&broker));
+    notify_sendf("READY=1\nSTATUS=serving on port %d", kf_server_port(&broker));
     if (o.daemon)
         proc_daemon_ready();
     uv_run(&loop, UV_RUN_DEFAULT);

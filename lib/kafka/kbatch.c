@@ -173,15 +173,15 @@ void kbatch_build_begin(struct kbatch_builder *b, buf_t *out,
     buf_put_i32(out, 0);  /* length, patched */
     buf_put_i32(out, -1); /* leader epoch */
     buf_put_i8(out, 2);
-    buf_put_u32(out, 0);  /* crc, patched */
+    buf_put_u32(out, 0); /* crc, patched */
     buf_put_i16(out, attributes);
-    buf_put_i32(out, 0);  /* last offset delta, patched */
+    buf_put_i32(out, 0); /* last offset delta, patched */
     buf_put_i64(out, base_ts);
     buf_put_i64(out, base_ts); /* max ts, patched */
     buf_put_i64(out, producer_id);
     buf_put_i16(out, producer_epoch);
     buf_put_i32(out, base_sequence);
-    buf_put_i32(out, 0);  /* count, patched */
+    buf_put_i32(out, 0); /* count, patched */
 }
 
 static void put_vslice(buf_t *out, slice_t s)
@@ -197,8 +197,8 @@ static size_t vslice_size(slice_t s)
 }
 
 void kbatch_build_add(struct kbatch_builder *b, int64_t ts, slice_t key,
-                      slice_t value, const uint8_t *headers,
-                      size_t headers_len, int32_t nheaders)
+                      slice_t value, const uint8_t *headers, size_t headers_len,
+                      int32_t nheaders)
 {
     int64_t tsd = ts - b->base_ts;
     size_t  body;
@@ -208,8 +208,8 @@ void kbatch_build_add(struct kbatch_builder *b, int64_t ts, slice_t key,
         nheaders = 0;
     }
     body = 1 + buf_varint_size(tsd) + buf_varint_size(b->count) +
-           vslice_size(key) + vslice_size(value) +
-           buf_varint_size(nheaders) + headers_len;
+           vslice_size(key) + vslice_size(value) + buf_varint_size(nheaders) +
+           headers_len;
     buf_put_varint(b->out, (int64_t)body);
     buf_put_i8(b->out, 0);
     buf_put_varint(b->out, tsd);

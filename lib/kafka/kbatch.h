@@ -24,15 +24,15 @@
 #include "buf.h"
 #include "rd.h"
 
-#define KBATCH_HEADER_SIZE  61 /* up to and including the record count */
+#define KBATCH_HEADER_SIZE 61  /* up to and including the record count */
 #define KBATCH_LOG_OVERHEAD 12 /* BaseOffset + Length */
-#define KBATCH_CRC_START    21 /* attributes: first byte under the CRC */
+#define KBATCH_CRC_START 21    /* attributes: first byte under the CRC */
 
 enum {
-    KBATCH_CODEC_MASK      = 0x07, /* 0 none 1 gzip 2 snappy 3 lz4 4 zstd */
+    KBATCH_CODEC_MASK = 0x07, /* 0 none 1 gzip 2 snappy 3 lz4 4 zstd */
     KBATCH_ATTR_LOG_APPEND = 0x08,
-    KBATCH_ATTR_TXN        = 0x10,
-    KBATCH_ATTR_CONTROL    = 0x20,
+    KBATCH_ATTR_TXN = 0x10,
+    KBATCH_ATTR_CONTROL = 0x20,
 };
 
 enum kbatch_codec {
@@ -45,7 +45,7 @@ enum kbatch_codec {
 
 struct kbatch_hdr {
     int64_t  base_offset;
-    int32_t  length;        /* bytes after the length field */
+    int32_t  length; /* bytes after the length field */
     int32_t  leader_epoch;
     int8_t   magic;
     uint32_t crc;
@@ -67,8 +67,8 @@ int kbatch_hdr_read(const uint8_t *p, size_t n, struct kbatch_hdr *h);
  * (CORRUPT_MESSAGE for a bad CRC, INVALID_RECORD otherwise). */
 enum kbatch_verdict {
     KBATCH_OK = 0,
-    KBATCH_BAD_LENGTH,  /* length field disagrees with the bytes */
-    KBATCH_BAD_MAGIC,   /* not 2 (legacy sets go through klegacy) */
+    KBATCH_BAD_LENGTH, /* length field disagrees with the bytes */
+    KBATCH_BAD_MAGIC,  /* not 2 (legacy sets go through klegacy) */
     KBATCH_BAD_CRC,
     KBATCH_BAD_COUNT,   /* count <= 0 or != last_offset_delta + 1 */
     KBATCH_BAD_RECORDS, /* uncompressed records do not parse / add up */
@@ -100,8 +100,8 @@ struct krecord {
     int8_t         attributes;
     int64_t        timestamp_delta;
     int32_t        offset_delta;
-    slice_t        key;    /* n == -1: null */
-    slice_t        value;  /* n == -1: null */
+    slice_t        key;   /* n == -1: null */
+    slice_t        value; /* n == -1: null */
     int32_t        nheaders;
     const uint8_t *headers; /* the encoded headers, for copying */
     size_t         headers_len;
@@ -116,7 +116,7 @@ int krecord_read(rd_t *r, struct krecord *rec);
  * the CRC.  headers may be NULL (no headers). */
 struct kbatch_builder {
     buf_t  *out;
-    size_t  at;        /* where the batch starts in out */
+    size_t  at; /* where the batch starts in out */
     int32_t count;
     int64_t base_ts;
     int64_t max_ts;
@@ -127,8 +127,8 @@ void kbatch_build_begin(struct kbatch_builder *b, buf_t *out,
                         int16_t attributes, int64_t producer_id,
                         int16_t producer_epoch, int32_t base_sequence);
 void kbatch_build_add(struct kbatch_builder *b, int64_t ts, slice_t key,
-                      slice_t value, const uint8_t *headers,
-                      size_t headers_len, int32_t nheaders);
+                      slice_t value, const uint8_t *headers, size_t headers_len,
+                      int32_t nheaders);
 void kbatch_build_end(struct kbatch_builder *b);
 
 #endif

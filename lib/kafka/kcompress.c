@@ -10,8 +10,7 @@
 
 #include "err.h"
 
-static const uint8_t xerial_magic[8] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y',
-                                         0 };
+static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 
 static int gz_decompress(const uint8_t *p, size_t n, buf_t *out, size_t max)
 {
@@ -65,8 +64,7 @@ static int snappy_raw(const uint8_t *p, size_t n, buf_t *out, size_t max)
     return 0;
 }
 
-static int snappy_decompress(const uint8_t *p, size_t n, buf_t *out,
-                             size_t max)
+static int snappy_decompress(const uint8_t *p, size_t n, buf_t *out, size_t max)
 {
     size_t start = out->len, i;
     int    rc;
@@ -124,12 +122,11 @@ static int lz4_decompress(const uint8_t *p, size_t n, buf_t *out, size_t max)
     return rc == 0 ? 0 : ERR_CORRUPT;
 }
 
-static int zstd_decompress(const uint8_t *p, size_t n, buf_t *out,
-                           size_t max)
+static int zstd_decompress(const uint8_t *p, size_t n, buf_t *out, size_t max)
 {
-    ZSTD_DStream  *z = ZSTD_createDStream();
-    ZSTD_inBuffer  in = { p, n, 0 };
-    size_t         start = out->len, rc = 1;
+    ZSTD_DStream *z = ZSTD_createDStream();
+    ZSTD_inBuffer in = {p, n, 0};
+    size_t        start = out->len, rc = 1;
 
     if (z == NULL)
         return ERR_CORRUPT;

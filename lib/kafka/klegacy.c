@@ -71,16 +71,15 @@ static int convert_set(const uint8_t *p, size_t n, int depth, int *magic,
 
             if (depth > 0 || m.value.n <= 0)
                 return ERR_MALFORMED; /* no nested compression */
-            if (codec == 4) /* zstd never existed for magic < 2 */
+            if (codec == 4)           /* zstd never existed for magic < 2 */
                 return ERR_UNSUPPORTED;
             rc = kcompress_decompress(codec, m.value.p, (size_t)m.value.n,
                                       &inner, max_bytes);
             if (rc == 0)
-                rc = convert_set(inner.data, inner.len, depth + 1, magic,
-                                 (m.magic == 1 && (m.attributes & 0x08))
-                                     ? m.timestamp
-                                     : -2,
-                                 max_bytes, b, begun, out);
+                rc = convert_set(
+                    inner.data, inner.len, depth + 1, magic,
+                    (m.magic == 1 && (m.attributes & 0x08)) ? m.timestamp : -2,
+                    max_bytes, b, begun, out);
             buf_free(&inner);
             if (rc < 0)
                 return rc;
@@ -141,8 +140,7 @@ void klegacy_put_message(buf_t *out, int magic, int64_t offset,
     buf_frame_end(out, at);
     {
         uint8_t *m = out->data + at + 4;
-        uint32_t crc = (uint32_t)crc32(0, m + 4,
-                                       (uInt)(out->len - at - 8));
+        uint32_t crc = (uint32_t)crc32(0, m + 4, (uInt)(out->len - at - 8));
 
         m[0] = (uint8_t)(crc >> 24);
         m[1] = (uint8_t)(crc >> 16);
@@ -151,8 +149,8 @@ void klegacy_put_message(buf_t *out, int magic, int64_t offset,
     }
 }
 
-int klegacy_from_v2(const uint8_t *p, size_t n, int magic,
-                    int64_t min_offset, size_t max_out, buf_t *out)
+int klegacy_from_v2(const uint8_t *p, size_t n, int magic, int64_t min_offset,
+                    size_t max_out, buf_t *out)
 {
     rd_t           r = rd_init(p, n);
     const uint8_t *bp;

@@ -32,8 +32,8 @@ int klegacy_to_v2(const uint8_t *p, size_t n, size_t max_bytes, buf_t *out);
  * (but always emitting at least one message if there is one).  Returns 0,
  * ERR_UNSUPPORTED for zstd (old fetch versions cannot carry it), or
  * ERR_CORRUPT. */
-int klegacy_from_v2(const uint8_t *p, size_t n, int magic,
-                    int64_t min_offset, size_t max_out, buf_t *out);
+int klegacy_from_v2(const uint8_t *p, size_t n, int magic, int64_t min_offset,
+                    size_t max_out, buf_t *out);
 
 /* Appends one uncompressed legacy message (for tests and the CLI). */
 void klegacy_put_message(buf_t *out, int magic, int64_t offset,

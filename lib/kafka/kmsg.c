@@ -12,6 +12,8 @@
 
 /* ---- the tables ------------------------------------------------------ */
 
+/* clang-format off */
+
 #define KS(n) static const struct kmsg_field kmsg_f_##n[] = {
 #define KE(n)                                                                  \
     }                                                                          \
@@ -63,6 +65,8 @@ static const struct kmsg_api kmsg_api_table[KMSG_API_MAX_KEY + 1] = {
 #undef KAP
 #undef KAPI
 
+/* clang-format on */
+
 const struct kmsg_api *kmsg_api(int key)
 {
     if (key < 0 || key > KMSG_API_MAX_KEY || kmsg_api_table[key].name == NULL)
@@ -86,8 +90,7 @@ int kmsg_req_hdr_read(rd_t *r, struct kmsg_req_hdr *h)
     return r->err;
 }
 
-void kmsg_req_hdr_write(buf_t *out, const struct kmsg_req_hdr *h,
-                        bool flexible)
+void kmsg_req_hdr_write(buf_t *out, const struct kmsg_req_hdr *h, bool flexible)
 {
     buf_put_i16(out, h->api_key);
     buf_put_i16(out, h->api_ver);
@@ -286,9 +289,9 @@ static void dec_field(const struct kmsg_field *f, int16_t ver, bool flex,
             esz = f->sub->size;
             msz = min_size(f->sub, ver, flex);
         } else {
-            esz = f->etype == KT_STR ? sizeof(slice_t)
+            esz = f->etype == KT_STR   ? sizeof(slice_t)
                   : f->etype == KT_I64 ? sizeof(int64_t)
-                                        : sizeof(int32_t);
+                                       : sizeof(int32_t);
             msz = prim_size(f->etype, flex);
         }
         n = rd_count(r, flex, msz);
@@ -315,11 +318,10 @@ static void dec_field(const struct kmsg_field *f, int16_t ver, bool flex,
         return;
     }
     dec_prim(f->type, flex, r, p);
-    if (rd_ok(r) && (f->type == KT_STR || f->type == KT_BYTES ||
-                     f->type == KT_REC)) {
-        const slice_t *sl = f->type == KT_REC
-                                ? &((kmsg_records_t *)p)->bytes
-                                : (const slice_t *)p;
+    if (rd_ok(r) &&
+        (f->type == KT_STR || f->type == KT_BYTES || f->type == KT_REC)) {
+        const slice_t *sl = f->type == KT_REC ? &((kmsg_records_t *)p)->bytes
+                                              : (const slice_t *)p;
 
         if (sl->n == -1 && !nullable_in(f, ver))
             rd_fail(r, ERR_MALFORMED);
@@ -343,8 +345,7 @@ static void dec_tags(const struct kmsg_struct *s, int16_t ver, rd_t *r,
             const struct kmsg_field *f = &s->fields[j];
             rd_t                     sub;
 
-            if (f->tag < 0 || (uint32_t)f->tag != tag ||
-                !kmsg_field_in(f, ver))
+            if (f->tag < 0 || (uint32_t)f->tag != tag || !kmsg_field_in(f, ver))
                 continue;
             sub = rd_init(p, size);
             dec_field(f, ver, true, &sub, a, obj);
@@ -483,9 +484,9 @@ static void enc_field(const struct kmsg_field *f, int16_t ver, bool flex,
         if (f->type == KT_ARRAY)
             esz = f->sub->size;
         else
-            esz = f->etype == KT_STR ? sizeof(slice_t)
+            esz = f->etype == KT_STR   ? sizeof(slice_t)
                   : f->etype == KT_I64 ? sizeof(int64_t)
-                                        : sizeof(int32_t);
+                                       : sizeof(int32_t);
         for (i = 0; i < n; i++) {
             if (f->type == KT_ARRAY)
                 enc_struct(f->sub, ver, flex, a + (size_t)i * esz, e);
@@ -496,7 +497,7 @@ static void enc_field(const struct kmsg_field *f, int16_t ver, bool flex,
     }
     if ((f->type == KT_STR || f->type == KT_BYTES) &&
         ((const slice_t *)p)->n < 0 && !nullable_in(f, ver)) {
-        slice_t empty = { (const uint8_t *)"", 0 };
+        slice_t empty = {(const uint8_t *)"", 0};
 
         enc_prim(f->type, flex, &empty, e);
         return;
@@ -531,8 +532,8 @@ static bool tag_is_default(const struct kmsg_field *f, const void *obj)
     }
 }
 
-static void enc_tags(const struct kmsg_struct *s, int16_t ver,
-                     const void *obj, struct kmsg_enc *e)
+static void enc_tags(const struct kmsg_struct *s, int16_t ver, const void *obj,
+                     struct kmsg_enc *e)
 {
     unsigned i, n = 0;
 
@@ -548,7 +549,7 @@ static void enc_tags(const struct kmsg_struct *s, int16_t ver,
     for (i = 0; i < s->nfields; i++) {
         const struct kmsg_field *f = &s->fields[i];
         buf_t                    tmp = BUF_INIT;
-        struct kmsg_enc          sub = { &tmp, NULL, NULL };
+        struct kmsg_enc          sub = {&tmp, NULL, NULL};
 
         if (f->tag < 0 || !kmsg_field_in(f, ver) || tag_is_default(f, obj))
             continue;
@@ -582,10 +583,10 @@ void kmsg_encode(const struct kmsg_struct *s, int16_t ver, bool flexible,
     enc_struct(s, ver, flexible, obj, e);
 }
 
-void kmsg_encode_buf(const struct kmsg_struct *s, int16_t ver,
-                     bool flexible, const void *obj, buf_t *out)
+void kmsg_encode_buf(const struct kmsg_struct *s, int16_t ver, bool flexible,
+                     const void *obj, buf_t *out)
 {
-    struct kmsg_enc e = { out, NULL, NULL };
+    struct kmsg_enc e = {out, NULL, NULL};
 
     enc_struct(s, ver, flexible, obj, &e);
 }

@@ -50,7 +50,7 @@ enum kmsg_type {
 };
 
 #define KMSG_VMAX 127 /* "N+" : every later version */
-#define KMSG_NN   127 /* never nullable */
+#define KMSG_NN 127   /* never nullable */
 /* Shorthands used in kmsg_desc.def. */
 #define VX KMSG_VMAX
 #define NN KMSG_NN
@@ -71,17 +71,17 @@ typedef struct kmsg_records {
 struct kmsg_struct;
 
 struct kmsg_field {
-    const char               *name;
-    uint8_t                   type;   /* enum kmsg_type */
-    uint8_t                   etype;  /* KT_PARRAY: element type */
-    int8_t                    vmin, vmax;   /* versions present */
-    int8_t                    nmin;   /* first nullable version; KMSG_NN */
-    int16_t                   tag;    /* -1, or the KIP-482 tag number */
-    int64_t                   def;    /* default of numbers; -1 = null for
-                                         nullable strings/bytes/arrays */
-    size_t                    off;    /* offsetof the value */
-    size_t                    noff;   /* arrays: offsetof the int32 count */
-    const struct kmsg_struct *sub;    /* KT_ARRAY: element struct */
+    const char *name;
+    uint8_t     type;               /* enum kmsg_type */
+    uint8_t     etype;              /* KT_PARRAY: element type */
+    int8_t      vmin, vmax;         /* versions present */
+    int8_t      nmin;               /* first nullable version; KMSG_NN */
+    int16_t     tag;                /* -1, or the KIP-482 tag number */
+    int64_t     def;                /* default of numbers; -1 = null for
+                                       nullable strings/bytes/arrays */
+    size_t                    off;  /* offsetof the value */
+    size_t                    noff; /* arrays: offsetof the int32 count */
+    const struct kmsg_struct *sub;  /* KT_ARRAY: element struct */
 };
 
 struct kmsg_struct {
@@ -92,6 +92,7 @@ struct kmsg_struct {
 };
 
 /* The generated C structs: struct kmsg_<name> for every KS(name). */
+/* clang-format off */
 #define KS(n) struct kmsg_##n {
 #define KE(n) };
 #define KF(s, t, f, vmin, vmax, nmin, def) KMSG_CT_##t f;
@@ -148,6 +149,8 @@ enum kmsg_api_key {
 #undef KAP
 #undef KAPI
 
+/* clang-format on */
+
 /* One row per API the codec knows: its valid versions and the first
  * flexible version (-1: none).  The broker decides which of these it
  * serves and advertises (its dispatch table); the codec only bounds what
@@ -176,7 +179,7 @@ struct kmsg_req_hdr {
 
 /* Reads api_key, api_ver, corr_id and client_id (header v1).  The caller
  * knows whether the version is flexible and then calls rd_skip_tags. */
-int kmsg_req_hdr_read(rd_t *r, struct kmsg_req_hdr *h);
+int  kmsg_req_hdr_read(rd_t *r, struct kmsg_req_hdr *h);
 void kmsg_req_hdr_write(buf_t *out, const struct kmsg_req_hdr *h,
                         bool flexible);
 
@@ -186,7 +189,7 @@ void kmsg_req_hdr_write(buf_t *out, const struct kmsg_req_hdr *h,
 struct kmsg_enc {
     buf_t *out;
     void (*records)(void *ctx, const kmsg_records_t *rec);
-    void  *ctx;
+    void *ctx;
 };
 
 /* Decodes the body of struct s at version ver into obj (s->size bytes,
@@ -198,8 +201,8 @@ int kmsg_decode(const struct kmsg_struct *s, int16_t ver, bool flexible,
 void kmsg_encode(const struct kmsg_struct *s, int16_t ver, bool flexible,
                  const void *obj, struct kmsg_enc *e);
 /* The same into a plain buffer (RECORDS with ext are not allowed). */
-void kmsg_encode_buf(const struct kmsg_struct *s, int16_t ver,
-                     bool flexible, const void *obj, buf_t *out);
+void kmsg_encode_buf(const struct kmsg_struct *s, int16_t ver, bool flexible,
+                     const void *obj, buf_t *out);
 /* Fills obj with the defaults of every field (numbers, null strings). */
 void kmsg_defaults(const struct kmsg_struct *s, void *obj);
 /* True if field f is present at version ver. */

@@ -12,8 +12,8 @@
 #include "buf.h"
 #include "kmsg.h"
 
-static void decode_reencode(const struct kmsg_struct *s, int16_t ver,
-                            bool flex, const uint8_t *p, size_t n)
+static void decode_reencode(const struct kmsg_struct *s, int16_t ver, bool flex,
+                            const uint8_t *p, size_t n)
 {
     arena_t a;
     void   *obj, *again;
@@ -33,8 +33,7 @@ static void decode_reencode(const struct kmsg_struct *s, int16_t ver,
         FUZZ_CHECK(rd_left(&r2) == 0);
         kmsg_encode_buf(s, ver, flex, again, &two);
         FUZZ_CHECK(one.len == two.len &&
-                   (one.len == 0 ||
-                    memcmp(one.data, two.data, one.len) == 0));
+                   (one.len == 0 || memcmp(one.data, two.data, one.len) == 0));
         buf_free(&one);
         buf_free(&two);
     }

@@ -93,8 +93,8 @@ static void test_precedence_and_listeners(void **state)
     /* connection timeout defaults to the session timeout */
     assert_int_equal(kc.zookeeper_connection_timeout_ms, 18000);
     kf_config_free(&c, &kc);
-    assert_int_equal(load("log.retention.ms=-1\nlog.retention.hours=1\n", &kc,
-                          &c), 0);
+    assert_int_equal(
+        load("log.retention.ms=-1\nlog.retention.hours=1\n", &kc, &c), 0);
     assert_int_equal(kc.retention_ms, -1);
     kf_config_free(&c, &kc);
 }
@@ -134,23 +134,23 @@ static void test_sequence_rules(void **state)
         int         want;
         bool        cached;
     } rows[] = {
-        { "next in order", 7, 1, 5, 1, KERR_NONE, false },
-        { "retry of the last batch", 7, 1, 3, 2, KERR_DUPLICATE_SEQUENCE_NUMBER,
-          true },
-        { "retry of an earlier batch", 7, 1, 0, 3,
-          KERR_DUPLICATE_SEQUENCE_NUMBER, true },
-        { "overlapping old range", 7, 1, 1, 1, KERR_DUPLICATE_SEQUENCE_NUMBER,
-          false },
-        { "gap", 7, 1, 7, 1, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, false },
-        { "older epoch", 7, 0, 5, 1, KERR_INVALID_PRODUCER_EPOCH, false },
-        { "new epoch from 0", 7, 2, 0, 1, KERR_NONE, false },
-        { "new epoch not from 0", 7, 2, 4, 1,
-          KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, false },
-        { "unknown producer from 0", 9, 0, 0, 4, KERR_NONE, false },
-        { "unknown producer mid-stream", 9, 0, 10, 1,
-          KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, false },
-        { "negative sequence", 7, 1, -1, 1, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
-          false },
+        {"next in order", 7, 1, 5, 1, KERR_NONE, false},
+        {"retry of the last batch", 7, 1, 3, 2, KERR_DUPLICATE_SEQUENCE_NUMBER,
+         true},
+        {"retry of an earlier batch", 7, 1, 0, 3,
+         KERR_DUPLICATE_SEQUENCE_NUMBER, true},
+        {"overlapping old range", 7, 1, 1, 1, KERR_DUPLICATE_SEQUENCE_NUMBER,
+         false},
+        {"gap", 7, 1, 7, 1, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, false},
+        {"older epoch", 7, 0, 5, 1, KERR_INVALID_PRODUCER_EPOCH, false},
+        {"new epoch from 0", 7, 2, 0, 1, KERR_NONE, false},
+        {"new epoch not from 0", 7, 2, 4, 1, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+         false},
+        {"unknown producer from 0", 9, 0, 0, 4, KERR_NONE, false},
+        {"unknown producer mid-stream", 9, 0, 10, 1,
+         KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, false},
+        {"negative sequence", 7, 1, -1, 1, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+         false},
     };
     kf_pstate_t *ps = kf_pstate_new();
     size_t       i;

@@ -27,8 +27,8 @@ static void build(buf_t *b, int n, int16_t attrs)
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "value-%d", i);
         kbatch_build_add(&k, 1700000000000LL + i,
-                         (slice_t){ (const uint8_t *)key, (int32_t)strlen(key) },
-                         (slice_t){ (const uint8_t *)val, (int32_t)strlen(val) },
+                         (slice_t){(const uint8_t *)key, (int32_t)strlen(key)},
+                         (slice_t){(const uint8_t *)val, (int32_t)strlen(val)},
                          NULL, 0, 0);
     }
     kbatch_build_end(&k);
@@ -59,23 +59,23 @@ static void test_hostile_batches(void **state)
 {
     static const struct {
         const char *name;
-        size_t      at;     /* byte to change */
+        size_t      at; /* byte to change */
         uint8_t     val;
         int         fix_crc;
         int         want;
     } rows[] = {
-        { "crc flipped", 17, 0xff, 0, KBATCH_BAD_CRC },
-        { "payload flipped", 70, 0x5a, 0, KBATCH_BAD_CRC },
-        { "magic 1", 16, 3, 0, KBATCH_BAD_MAGIC }, /* 2 ^ 3 */
-        { "length too big", 11, 0xff, 0, KBATCH_BAD_LENGTH },
-        { "count 4 (> last delta + 1)", 60, 4, 1, KBATCH_BAD_COUNT },
-        { "count 0", 60, 0, 1, KBATCH_BAD_COUNT },
-        { "last offset delta 5", 26, 5, 1, KBATCH_BAD_COUNT },
-        { "codec 7", 22, 7, 1, KBATCH_BAD_CODEC },
+        {"crc flipped", 17, 0xff, 0, KBATCH_BAD_CRC},
+        {"payload flipped", 70, 0x5a, 0, KBATCH_BAD_CRC},
+        {"magic 1", 16, 3, 0, KBATCH_BAD_MAGIC}, /* 2 ^ 3 */
+        {"length too big", 11, 0xff, 0, KBATCH_BAD_LENGTH},
+        {"count 4 (> last delta + 1)", 60, 4, 1, KBATCH_BAD_COUNT},
+        {"count 0", 60, 0, 1, KBATCH_BAD_COUNT},
+        {"last offset delta 5", 26, 5, 1, KBATCH_BAD_COUNT},
+        {"codec 7", 22, 7, 1, KBATCH_BAD_CODEC},
         /* record 0's length varint (at 61) claims more than it has */
-        { "record length lies", 61, 0x7e, 1, KBATCH_BAD_RECORDS },
+        {"record length lies", 61, 0x7e, 1, KBATCH_BAD_RECORDS},
         /* record 0's offset delta (at 64: len, attr, tsdelta) != 0 */
-        { "offset delta 1", 64, 2, 1, KBATCH_BAD_RECORDS },
+        {"offset delta 1", 64, 2, 1, KBATCH_BAD_RECORDS},
     };
     size_t i;
 
@@ -88,7 +88,7 @@ static void test_hostile_batches(void **state)
         print_message("row: %s\n", rows[i].name);
         if (rows[i].fix_crc) /* set the field, then make the CRC right */
             b.data[rows[i].at] = rows[i].val;
-        else                 /* flip bits, CRC left as it was */
+        else /* flip bits, CRC left as it was */
             b.data[rows[i].at] ^= rows[i].val;
         if (rows[i].fix_crc) {
             uint32_t c = kbatch_crc(b.data, b.len);
@@ -146,32 +146,31 @@ static void test_codecs_round_trip(void **state)
         buf_t z = BUF_INIT, out = BUF_INIT;
 
         assert_int_equal(kcompress_compress(codec, in, sizeof in, &z), 0);
-        assert_int_equal(kcompress_decompress(codec, z.data, z.len, &out,
-                                              1 << 20), 0);
+        assert_int_equal(
+            kcompress_decompress(codec, z.data, z.len, &out, 1 << 20), 0);
         assert_int_equal(out.len, sizeof in);
         assert_memory_equal(out.data, in, sizeof in);
         /* bounded: a cap below the real size is ERR_TOO_BIG */
         buf_reset(&out);
-        assert_int_equal(kcompress_decompress(codec, z.data, z.len, &out,
-                                              1000), ERR_TOO_BIG);
+        assert_int_equal(kcompress_decompress(codec, z.data, z.len, &out, 1000),
+                         ERR_TOO_BIG);
         /* garbage is refused */
         buf_reset(&out);
         z.data[z.len / 2] ^= 0xff;
         z.data[0] ^= 0x55;
-        assert_true(kcompress_decompress(codec, z.data, z.len, &out,
-                                         1 << 20) < 0 ||
-                    out.len != sizeof in ||
-                    memcmp(out.data, in, sizeof in) != 0);
+        assert_true(
+            kcompress_decompress(codec, z.data, z.len, &out, 1 << 20) < 0 ||
+            out.len != sizeof in || memcmp(out.data, in, sizeof in) != 0);
         buf_free(&z);
         buf_free(&out);
     }
-    {   /* xerial-framed snappy, as kafka-python writes it */
+    { /* xerial-framed snappy, as kafka-python writes it */
         buf_t z = BUF_INIT, out = BUF_INIT;
 
         assert_int_equal(kcompress_snappy_xerial(in, sizeof in, &z), 0);
         assert_int_equal(z.data[0], 0x82);
-        assert_int_equal(kcompress_decompress(2, z.data, z.len, &out,
-                                              1 << 20), 0);
+        assert_int_equal(kcompress_decompress(2, z.data, z.len, &out, 1 << 20),
+                         0);
         assert_memory_equal(out.data, in, sizeof in);
         buf_free(&z);
         buf_free(&out);
@@ -253,10 +252,9 @@ static void test_legacy_compressed_wrappers(void **state)
             kcompress_snappy_xerial(inner.data, inner.len, &z);
         else
             kcompress_compress(codec, inner.data, inner.len, &z);
-        klegacy_put_message(&set, 1, 5, (int8_t)codec, 1700000000000LL, NULL,
-                            0, z.data, (int32_t)z.len);
-        assert_int_equal(klegacy_to_v2(set.data, set.len, 1 << 20, &v2),
-                         want);
+        klegacy_put_message(&set, 1, 5, (int8_t)codec, 1700000000000LL, NULL, 0,
+                            z.data, (int32_t)z.len);
+        assert_int_equal(klegacy_to_v2(set.data, set.len, 1 << 20, &v2), want);
         if (want > 0)
             check_converted(&v2, 6, true);
         buf_free(&inner);
@@ -320,7 +318,7 @@ static void test_down_convert(void **state)
         for (magic = 0; magic <= 1; magic++) {
             buf_t plain = BUF_INIT, batch = BUF_INIT, out = BUF_INIT,
                   back = BUF_INIT;
-            int   rc;
+            int rc;
 
             build(&plain, 5, 0);
             kbatch_set_base_offset(plain.data, 100);
@@ -328,7 +326,7 @@ static void test_down_convert(void **state)
                 buf_put(&batch, plain.data, plain.len);
             } else {
                 /* the same records, compressed, in a batch of their own */
-                buf_t z = BUF_INIT;
+                buf_t    z = BUF_INIT;
                 uint32_t c;
 
                 kcompress_compress(codec, plain.data + KBATCH_HEADER_SIZE,
@@ -350,8 +348,8 @@ static void test_down_convert(void **state)
             } else {
                 assert_int_equal(rc, 0);
                 /* offsets 102..104 as magic-N messages, which convert back */
-                assert_int_equal(klegacy_to_v2(out.data, out.len, 1 << 20,
-                                               &back), 3);
+                assert_int_equal(
+                    klegacy_to_v2(out.data, out.len, 1 << 20, &back), 3);
                 assert_int_equal(out.data[16], magic);
                 assert_int_equal(out.data[7], 102);
             }

@@ -29,22 +29,23 @@ static bool nullable(const struct kmsg_field *f, int16_t v)
     return f->nmin != KMSG_NN && v >= f->nmin;
 }
 
-static const char *words[] = { "", "a", "topic-1", "__consumer_offsets",
-                               "x\xc3\xa9y", "0123456789abcdef0123456789" };
+static const char *words[] = {"",           "a",
+                              "topic-1",    "__consumer_offsets",
+                              "x\xc3\xa9y", "0123456789abcdef0123456789"};
 
 static slice_t rnd_slice(arena_t *a, bool can_null)
 {
     const char *w;
 
     if (can_null && rnd() % 4 == 0)
-        return (slice_t){ NULL, -1 };
+        return (slice_t){NULL, -1};
     w = words[rnd() % (sizeof words / sizeof words[0])];
-    return (slice_t){ (const uint8_t *)arena_strndup(a, w, strlen(w)),
-                      (int32_t)strlen(w) };
+    return (slice_t){(const uint8_t *)arena_strndup(a, w, strlen(w)),
+                     (int32_t)strlen(w)};
 }
 
-static void fill(const struct kmsg_struct *s, int16_t v, arena_t *a,
-                 void *obj, int depth);
+static void fill(const struct kmsg_struct *s, int16_t v, arena_t *a, void *obj,
+                 int depth);
 
 static void fill_prim(int type, void *p, arena_t *a, bool can_null)
 {
@@ -87,8 +88,8 @@ static void fill_prim(int type, void *p, arena_t *a, bool can_null)
     }
 }
 
-static void fill(const struct kmsg_struct *s, int16_t v, arena_t *a,
-                 void *obj, int depth)
+static void fill(const struct kmsg_struct *s, int16_t v, arena_t *a, void *obj,
+                 int depth)
 {
     unsigned i;
 
@@ -100,11 +101,11 @@ static void fill(const struct kmsg_struct *s, int16_t v, arena_t *a,
         if (!kmsg_field_in(f, v))
             continue;
         if (f->type == KT_ARRAY || f->type == KT_PARRAY) {
-            int32_t n = (int32_t)(rnd() % (depth > 2 ? 2 : 4)), j;
-            size_t  esz = f->type == KT_ARRAY ? f->sub->size
-                          : f->etype == KT_STR ? sizeof(slice_t)
-                          : f->etype == KT_I64 ? 8
-                                               : 4;
+            int32_t  n = (int32_t)(rnd() % (depth > 2 ? 2 : 4)), j;
+            size_t   esz = f->type == KT_ARRAY  ? f->sub->size
+                           : f->etype == KT_STR ? sizeof(slice_t)
+                           : f->etype == KT_I64 ? 8
+                                                : 4;
             uint8_t *e;
 
             if (nullable(f, v) && rnd() % 5 == 0)
@@ -128,7 +129,8 @@ static void fill(const struct kmsg_struct *s, int16_t v, arena_t *a,
     }
 }
 
-/* ---- round trips ------------------------------------------------------------ */
+/* ---- round trips ------------------------------------------------------------
+ */
 
 static int roundtrip(const struct kmsg_struct *s, int16_t v, bool flex,
                      const char *what)
@@ -164,8 +166,8 @@ static int roundtrip(const struct kmsg_struct *s, int16_t v, bool flex,
             rd_t pr = rd_init(one.data, cut);
 
             if (kmsg_decode(s, v, flex, &pr, &a, back) == 0) {
-                print_message("%s v%d: prefix %zu/%zu accepted\n", what, v,
-                              cut, one.len);
+                print_message("%s v%d: prefix %zu/%zu accepted\n", what, v, cut,
+                              one.len);
                 failures++;
                 break;
             }
@@ -213,13 +215,12 @@ static void test_ranges_and_flexible_versions(void **state)
         int     key;
         int16_t vmax, flex;
     } want[] = {
-        { 0, 9, 9 },   { 1, 12, 12 }, { 2, 6, 6 },  { 3, 11, 9 },
-        { 8, 8, 8 },   { 9, 7, 6 },   { 10, 3, 3 }, { 11, 7, 6 },
-        { 12, 4, 4 },  { 13, 4, 4 },  { 14, 5, 4 }, { 15, 5, 5 },
-        { 16, 4, 3 },  { 18, 3, 3 },  { 19, 7, 5 }, { 20, 6, 4 },
-        { 21, 2, 2 },  { 22, 4, 2 },  { 32, 4, 4 }, { 33, 2, 2 },
-        { 35, 2, 2 },  { 37, 3, 2 },  { 42, 2, 2 }, { 44, 1, 1 },
-        { 47, 0, -1 }, { 60, 0, 0 },
+        {0, 9, 9},  {1, 12, 12}, {2, 6, 6},  {3, 11, 9}, {8, 8, 8},
+        {9, 7, 6},  {10, 3, 3},  {11, 7, 6}, {12, 4, 4}, {13, 4, 4},
+        {14, 5, 4}, {15, 5, 5},  {16, 4, 3}, {18, 3, 3}, {19, 7, 5},
+        {20, 6, 4}, {21, 2, 2},  {22, 4, 2}, {32, 4, 4}, {33, 2, 2},
+        {35, 2, 2}, {37, 3, 2},  {42, 2, 2}, {44, 1, 1}, {47, 0, -1},
+        {60, 0, 0},
     };
     size_t i;
 
@@ -237,7 +238,8 @@ static void test_ranges_and_flexible_versions(void **state)
     assert_null(kmsg_api(1000));
 }
 
-/* ---- golden bytes ----------------------------------------------------------- */
+/* ---- golden bytes -----------------------------------------------------------
+ */
 
 static void expect_bytes(const buf_t *b, const uint8_t *want, size_t n)
 {
@@ -257,14 +259,14 @@ static void expect_bytes(const buf_t *b, const uint8_t *want, size_t n)
 static void test_golden_api_versions_v3(void **state)
 {
     struct kmsg_api_versions_resp     resp;
-    struct kmsg_api_versions_resp_key keys[2] = { { 0, 0, 9 }, { 18, 0, 3 } };
+    struct kmsg_api_versions_resp_key keys[2] = {{0, 0, 9}, {18, 0, 3}};
     static const uint8_t              want[] = {
-        0x00, 0x00,                   /* error_code */
-        0x03,                         /* compact array: 2 + 1 */
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00, /* Produce 0-9, tags */
-        0x00, 0x12, 0x00, 0x00, 0x00, 0x03, 0x00, /* ApiVersions 0-3 */
-        0x00, 0x00, 0x00, 0x00,       /* throttle_time_ms */
-        0x00,                         /* tagged fields: none */
+                     0x00, 0x00, /* error_code */
+                     0x03,       /* compact array: 2 + 1 */
+                     0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00, /* Produce 0-9, tags */
+                     0x00, 0x12, 0x00, 0x00, 0x00, 0x03, 0x00, /* ApiVersions 0-3 */
+                     0x00, 0x00, 0x00, 0x00, /* throttle_time_ms */
+                     0x00,                   /* tagged fields: none */
     };
     buf_t b = BUF_INIT;
 
@@ -283,11 +285,12 @@ static void test_golden_api_versions_v3_request(void **state)
 {
     static const uint8_t frame[] = {
         0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, /* key, ver, corr */
-        0x00, 0x07, 'r', 'd', 'k', 'a', 'f', 'k', 'a',  /* client id */
-        0x00,                                           /* header tags */
-        0x0b, 'l', 'i', 'b', 'r', 'd', 'k', 'a', 'f', 'k', 'a', /* name */
-        0x06, '2', '.', '0', '.', '2',                   /* version */
-        0x00,                                            /* body tags */
+        0x00, 0x07, 'r',  'd',  'k',  'a',  'f',  'k',  'a', /* client id */
+        0x00,                                                /* header tags */
+        0x0b, 'l',  'i',  'b',  'r',  'd',  'k',  'a',  'f',
+        'k',  'a',                         /* name */
+        0x06, '2',  '.',  '0',  '.',  '2', /* version */
+        0x00,                              /* body tags */
     };
     struct kmsg_req_hdr           h;
     struct kmsg_api_versions_req *req;
@@ -315,18 +318,18 @@ static void test_golden_api_versions_v3_request(void **state)
  * response with one broker and one topic of one partition. */
 static void test_golden_metadata_v0(void **state)
 {
-    static const uint8_t req_bytes[] = { 0x00, 0x00, 0x00, 0x00 };
+    static const uint8_t req_bytes[] = {0x00, 0x00, 0x00, 0x00};
     static const uint8_t want[] = {
-        0x00, 0x00, 0x00, 0x01,                          /* brokers: 1 */
-        0x00, 0x00, 0x00, 0x00,                          /* node 0 */
-        0x00, 0x09, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't',
-        0x00, 0x00, 0x23, 0x84,                          /* 9092 */
-        0x00, 0x00, 0x00, 0x01,                          /* topics: 1 */
-        0x00, 0x00, 0x00, 0x01, 't',                     /* err, "t" */
-        0x00, 0x00, 0x00, 0x01,                          /* partitions */
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,  /* replicas [0] */
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,  /* isr [0] */
+        0x00, 0x00, 0x00, 0x01, /* brokers: 1 */
+        0x00, 0x00, 0x00, 0x00, /* node 0 */
+        0x00, 0x09, 'l',  'o',  'c',  'a',  'l',  'h',  'o',
+        's',  't',  0x00, 0x00, 0x23, 0x84, /* 9092 */
+        0x00, 0x00, 0x00, 0x01,             /* topics: 1 */
+        0x00, 0x00, 0x00, 0x01, 't',        /* err, "t" */
+        0x00, 0x00, 0x00, 0x01,             /* partitions */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* replicas [0] */
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,       /* isr [0] */
     };
     struct kmsg_metadata_req        *req;
     struct kmsg_metadata_resp        resp;
@@ -347,9 +350,9 @@ static void test_golden_metadata_v0(void **state)
     kmsg_defaults(&kmsg_s_metadata_resp_broker, &br);
     kmsg_defaults(&kmsg_s_metadata_resp_topic, &t);
     kmsg_defaults(&kmsg_s_metadata_resp_part, &p);
-    br.host = (slice_t){ (const uint8_t *)"localhost", 9 };
+    br.host = (slice_t){(const uint8_t *)"localhost", 9};
     br.port = 9092;
-    t.name = (slice_t){ (const uint8_t *)"t", 1 };
+    t.name = (slice_t){(const uint8_t *)"t", 1};
     p.replica_nodes = &zero;
     p.replica_nodes_n = 1;
     p.isr_nodes = &zero;
@@ -371,8 +374,8 @@ static void test_golden_produce_v3_vs_v2(void **state)
 {
     struct kmsg_produce_req req;
     buf_t                   b = BUF_INIT;
-    static const uint8_t    v3[] = { 0xff, 0xff, 0xff, 0xff, 0x00, 0x00,
-                                     0x03, 0xe8, 0x00, 0x00, 0x00, 0x00 };
+    static const uint8_t    v3[] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00,
+                                    0x03, 0xe8, 0x00, 0x00, 0x00, 0x00};
 
     (void)state;
     kmsg_defaults(&kmsg_s_produce_req, &req);
@@ -400,27 +403,46 @@ static void test_hostile_rows(void **state)
     } rows[] = {
         /* Metadata v1: topics count 2^31-1 cannot fit: refused before
          * anything is allocated */
-        { "huge count", 3, 1, { 0x7f, 0xff, 0xff, 0xff }, 4, ERR_SHORT },
-        { "negative count", 3, 1, { 0xff, 0xff, 0xff, 0xfe }, 4,
-          ERR_MALFORMED },
-        { "null topics v0 (not nullable)", 3, 0, { 0xff, 0xff, 0xff, 0xff },
-          4, ERR_MALFORMED },
-        { "null topics v1 (all)", 3, 1, { 0xff, 0xff, 0xff, 0xff }, 4, 0 },
+        {"huge count", 3, 1, {0x7f, 0xff, 0xff, 0xff}, 4, ERR_SHORT},
+        {"negative count", 3, 1, {0xff, 0xff, 0xff, 0xfe}, 4, ERR_MALFORMED},
+        {"null topics v0 (not nullable)",
+         3,
+         0,
+         {0xff, 0xff, 0xff, 0xff},
+         4,
+         ERR_MALFORMED},
+        {"null topics v1 (all)", 3, 1, {0xff, 0xff, 0xff, 0xff}, 4, 0},
         /* ApiVersions v3: a compact string length that runs off the end */
-        { "compact string past end", 18, 3, { 0x10, 'a' }, 2, ERR_SHORT },
-        { "varint too long", 18, 3, { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, 6,
-          ERR_MALFORMED },
+        {"compact string past end", 18, 3, {0x10, 'a'}, 2, ERR_SHORT},
+        {"varint too long",
+         18,
+         3,
+         {0x80, 0x80, 0x80, 0x80, 0x80, 0x01},
+         6,
+         ERR_MALFORMED},
         /* null client software name (compact 0) is not nullable */
-        { "null non-nullable string", 18, 3, { 0x00, 0x01, 0x00 }, 3,
-          ERR_MALFORMED },
+        {"null non-nullable string",
+         18,
+         3,
+         {0x00, 0x01, 0x00},
+         3,
+         ERR_MALFORMED},
         /* a tag section announcing a field longer than the frame */
-        { "tag past end", 18, 3, { 0x01, 0x01, 0x01, 0x05, 0x09, 0x01 }, 6,
-          ERR_SHORT },
+        {"tag past end",
+         18,
+         3,
+         {0x01, 0x01, 0x01, 0x05, 0x09, 0x01},
+         6,
+         ERR_SHORT},
         /* unknown tags are skipped */
-        { "unknown tag skipped", 18, 3, { 0x01, 0x01, 0x01, 0x07, 0x01,
-                                          0x00 }, 6, 0 },
+        {"unknown tag skipped",
+         18,
+         3,
+         {0x01, 0x01, 0x01, 0x07, 0x01, 0x00},
+         6,
+         0},
         /* FindCoordinator v0: a string whose int16 length is -2 */
-        { "string length -2", 10, 0, { 0xff, 0xfe }, 2, ERR_MALFORMED },
+        {"string length -2", 10, 0, {0xff, 0xfe}, 2, ERR_MALFORMED},
     };
     size_t i;
 
