@@ -330,3 +330,23 @@ def test_admin_apis_on_the_wire(kbroker):
     data = w.request(35, 1, struct.pack(">i", -1))
     assert kstr(kbroker.log_dir) in data and kstr("adm") in data
     w.close()
+
+
+def test_producer_state_and_ids_survive_restart(kbroker):
+    w = KafkaWire(kbroker.host, kbroker.port)
+    metadata_create(w, "pst")
+    data = w.request(22, 0, struct.pack(">hi", -1, 60000))
+    pid = struct.unpack_from(">ihqh", data)[2]
+    assert produce_v3(w, "pst", batch(3, pid, 0, 0)) == (0, 0)
+    assert produce_v3(w, "pst", batch(2, pid, 0, 3)) == (0, 3)
+    w.close()
+    kbroker.restart()
+    w = KafkaWire(kbroker.host, kbroker.port)
+    # the retry of the last batch is still recognised, the gap still refused
+    assert produce_v3(w, "pst", batch(2, pid, 0, 3)) == (0, 3)
+    assert produce_v3(w, "pst", batch(1, pid, 0, 7))[0] == 45
+    assert produce_v3(w, "pst", batch(1, pid, 0, 5)) == (0, 5)
+    # producer ids are never handed out twice
+    data = w.request(22, 0, struct.pack(">hi", -1, 60000))
+    assert struct.unpack_from(">ihqh", data)[2] > pid
+    w.close()
