@@ -81,6 +81,31 @@ static int16_t down_convert(struct kf_log_slice *s, int magic, int64_t offset,
     return KERR_NONE;
 }
 
+/* Fetch v4-9 cannot carry zstd (KIP-110: v10+); Kafka answers
+ * UNSUPPORTED_COMPRESSION_TYPE.  The batch headers of the slice are read
+ * from the page cache (23 bytes each: length and attributes). */
+static bool has_zstd(const struct kf_log_slice *s)
+{
+    off_t pos = s->pos, end = s->pos + (off_t)s->len;
+    int   guard = 0;
+
+    while (pos + KBATCH_HEADER_SIZE <= end && guard++ < 100000) {
+        uint8_t h[23];
+        int32_t len;
+
+        if (pread(s->fd, h, sizeof h, pos) != (ssize_t)sizeof h)
+            return false;
+        len = (int32_t)((uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 |
+                        (uint32_t)h[10] << 8 | h[11]);
+        if ((h[22] & KBATCH_CODEC_MASK) == KBATCH_ZSTD)
+            return true;
+        if (len <= 0)
+            return false;
+        pos += KBATCH_LOG_OVERHEAD + len;
+    }
+    return false;
+}
+
 /* Builds the response for fw's partitions as they are now.  Returns the
  * message if it has at least min_bytes of records (or final), else NULL
  * (every slice read is released). */
@@ -150,6 +175,12 @@ static conn_msg_t *fetch_build(struct kf_fetch_wait *fw, bool final)
             }
             if (s->len == 0)
                 continue;
+            if (fw->ver >= 4 && fw->ver < 10 && has_zstd(s)) {
+                kf_log_slice_release(s->ref);
+                rp->error_code = KERR_UNSUPPORTED_COMPRESSION_TYPE;
+                any_error = true;
+                continue;
+            }
             if (fw->ver < 4) {
                 rp->error_code = down_convert(
                     s, fw->ver < 2 ? 0 : 1, fp->offset,

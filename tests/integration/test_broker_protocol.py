@@ -350,3 +350,24 @@ def test_producer_state_and_ids_survive_restart(kbroker):
     data = w.request(22, 0, struct.pack(">hi", -1, 60000))
     assert struct.unpack_from(">ihqh", data)[2] > pid
     w.close()
+
+
+def test_zstd_needs_produce_v7_and_fetch_v10(kbroker):
+    w = KafkaWire(kbroker.host, kbroker.port)
+    metadata_create(w, "zs")
+    z = batch(5, codec=4)
+    assert produce_v3(w, "zs", z)[0] == 76  # UNSUPPORTED_COMPRESSION_TYPE
+    data = w.request(0, 7, produce_body("zs", z, ver=7))
+    assert struct.unpack_from(">h", data, 4 + 2 + 2 + 4 + 4)[0] == 0, data
+    # Fetch v4 cannot carry it
+    data = w.request(1, 4, fetch_v4_body("zs", 0, 0))
+    assert struct.unpack_from(">h", data, 4 + 4 + 2 + 2 + 4 + 4)[0] == 76
+    # Fetch v10 can (same layout up to the partition error, plus
+    # error/session after throttle)
+    body = (struct.pack(">iiiibii", -1, 0, 1, 1 << 20, 0, 0, -1) +
+            struct.pack(">i", 1) + kstr("zs") + struct.pack(">i", 1) +
+            struct.pack(">iiqqi", 0, -1, 0, -1, 1 << 20) + struct.pack(">i", 0))
+    data = w.request(1, 10, body)
+    off = 4 + 2 + 4 + 4 + 2 + 2 + 4 + 4
+    assert struct.unpack_from(">h", data, off)[0] == 0, data
+    w.close()
