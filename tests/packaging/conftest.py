@@ -135,6 +135,7 @@ class Root:
         self.mounts = []
         self.netns = None
         run(["tar", "-C", self.dir, "--numeric-owner", "-xf", rootfs_tarball()])
+        os.utime(self.dir)  # tar restored the tarball's date; tests/packaging/run ages roots by it
         # The host's resolver, so apt inside could reach the mirror if needed,
         # and an /etc/hosts (debootstrap writes none).  localhost is IPv4
         # only: the daemons bind 0.0.0.0 for an empty listener host, where
@@ -302,6 +303,11 @@ class Nspawn:
             try:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(timeout=10)
+                # SIGTERM makes systemd-nspawn shut the container down.
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
         self.log.close()
