@@ -50,6 +50,17 @@ def kcat_read(bs, topic, n, fmt="%p|%k|%s\\n"):
     return [l for l in out.split("\n") if l]
 
 
+def kcat_wait(bs, topic, n, fmt="%s\\n", timeout=20):
+    """kcat_read until n messages are there (a producer still running may
+    not have sent them yet)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = kcat_read(bs, topic, n, fmt)
+        if len(got) >= n or time.monotonic() > deadline:
+            return got
+        time.sleep(0.1)
+
+
 # ---- topics --------------------------------------------------------------------
 
 
@@ -539,7 +550,7 @@ def test_interactive_producer_sends_each_line_and_consumer_stops_on_sigint(broke
         prod.stdin.write("first line\n")
         prod.stdin.flush()
         # kcat sees it while the producer still holds stdin open
-        assert kcat_read(bs, "live", 1, "%s\\n") == ["first line"]
+        assert kcat_wait(bs, "live", 1) == ["first line"]
         assert cons.stdout.readline() == "first line\n"
         p = odradek("consumer-groups", "--bootstrap-server", bs, "--group", "lg",
                     "--reset-offsets", "--topic", "live", "--to-earliest", "--execute",
@@ -618,13 +629,14 @@ def test_consumer_survives_broker_restart(broker_factory, group):
 def test_producer_survives_broker_restart(broker_factory):
     b = broker_factory(port=free_port())
     bs = b.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "prs")
     prod = subprocess.Popen([bin_path("odradek"), "console-producer", "--bootstrap-server", bs,
                              "--topic", "prs"], stdin=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         prod.stdin.write("one\n")
         prod.stdin.flush()
-        assert kcat_read(bs, "prs", 1, "%s\\n") == ["one"]
+        assert kcat_wait(bs, "prs", 1) == ["one"]
         b.restart()
         prod.stdin.write("two\n")
         prod.stdin.close()
