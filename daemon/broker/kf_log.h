@@ -28,7 +28,7 @@
  * segment is deleted by retention or truncation.
  *
  * Single replica: the high watermark is the log end offset (the broker is
- * its partitions' only replica); kf_log_set_hw exists for the future.
+ * its partitions' only replica); replication would add a setter.
  * Offsets are int64; "LEO" = log end offset = next offset to assign. */
 #ifndef ODRADEK_KF_LOG_H
 #define ODRADEK_KF_LOG_H
