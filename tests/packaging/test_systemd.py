@@ -155,6 +155,18 @@ def test_reload(box):
     kcat_roundtrip(box, "kcat-topic", "after-reload")
 
 
+def test_upgrade_restarts_running_bundle(box):
+    # dpkg -i over the installed version is an upgrade for the maintainer
+    # scripts ($2 set): postinst restarts what was running.
+    before = box.show("odradek", "MainPID")
+    box.sh("dpkg -i /srv/odradek.deb", timeout=120)
+    wait_for(lambda: box.show("odradek", "MainPID")["MainPID"] not in ("0", before["MainPID"]),
+             60, "odradek.service restarted by postinst")
+    wait_for(lambda: ctl_ready(box), 60, "ready after the upgrade")
+    assert box.show("odradek", "ActiveState")["ActiveState"] == "active"
+    kcat_roundtrip(box, "kcat-topic", "after-upgrade")
+
+
 def test_stop_order(box):
     order = watch_stop(box, "timeout 190 systemctl stop odradek")
     assert order == ["odradek-broker", "odradek-coord"], order
