@@ -31,6 +31,8 @@ static const struct cli_opt cli_topics_opts[] = {
     CLI_OPT_FLAG("--if-not-exists", "create: no error if the topic exists"),
     CLI_OPT_FLAG("--if-exists", "alter/delete: no error if the topic is missing"),
     CLI_OPT_FLAG("--under-replicated-partitions", "describe: only partitions whose ISR is short"),
+    CLI_OPT_FLAG("--unavailable-partitions", "describe: only partitions without a leader"),
+    CLI_OPT_FLAG("--topics-with-overrides", "describe: only topics with non-default configs"),
     CLI_OPT_FLAG("--exclude-internal", "list/describe: leave out internal topics"),
     CLI_OPT_FLAG("--json", "print JSON instead of text"),
     CLI_OPT_ARG("--timeout-ms", "connect/request timeout (default 10000)"),
@@ -355,8 +357,11 @@ static int cli_topics_describe(struct cli_topics *t)
     struct kmsg_metadata_resp              md;
     struct kmsg_metadata_resp_topic      **tps;
     struct kmsg_describe_configs_resp_res **res;
-    bool                                    urp = cli_args_count(&t->a, "--under-replicated-partitions") > 0;
-    int                                     n, rc, shown = 0;
+    bool urp = cli_args_count(&t->a, "--under-replicated-partitions") > 0;
+    bool unavail = cli_args_count(&t->a, "--unavailable-partitions") > 0;
+    bool overrides = cli_args_count(&t->a, "--topics-with-overrides") > 0;
+    bool partial = urp || unavail; /* partition lines only, as Kafka */
+    int  n, rc, shown = 0;
 
     rc = cli_topics_fetch(t, &md, &tps, &n);
     if (rc != 0)
@@ -369,7 +374,7 @@ static int cli_topics_describe(struct cli_topics *t)
         return CLI_EXIT_FAIL;
     }
     res = arena_calloc(&t->arena, (size_t)n + 1, sizeof *res);
-    if (!urp)
+    if (!partial || overrides)
         cli_topics_configs(t, tps, n, res);
     if (t->json)
         printf("[");
@@ -380,6 +385,14 @@ static int cli_topics_describe(struct cli_topics *t)
         int     nc = 0;
 
         cli_topics_uuid(&tp->topic_id, id);
+        if (overrides) { /* only topics with a non-default config */
+            bool any = false;
+
+            for (int32_t j = 0; res[i] != NULL && j < res[i]->configs_n; j++)
+                any = any || cli_topics_conf_shown(&res[i]->configs[j]);
+            if (!any)
+                continue;
+        }
         if (t->json) {
             printf("%s{\"name\":", shown++ > 0 ? "," : "");
             cli_json_str(stdout, (const char *)tp->name.p, tp->name.n);
@@ -403,7 +416,7 @@ static int cli_topics_describe(struct cli_topics *t)
                              cf->value.n);
             }
             printf("},\"partitions\":[");
-        } else if (!urp) {
+        } else if (!partial) {
             printf("Topic: %.*s\tTopicId: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: ",
                    tp->name.n, (const char *)tp->name.p, id, tp->partitions_n, rf);
             for (int32_t j = 0; res[i] != NULL && j < res[i]->configs_n; j++) {
@@ -420,7 +433,8 @@ static int cli_topics_describe(struct cli_topics *t)
         for (int32_t j = 0, np = 0; j < tp->partitions_n; j++) {
             struct kmsg_metadata_resp_part *p = &tp->partitions[j];
 
-            if (urp && p->isr_nodes_n >= p->replica_nodes_n)
+            if ((urp && p->isr_nodes_n >= p->replica_nodes_n) || (unavail && p->leader_id >= 0) ||
+                (overrides && !t->json))
                 continue;
             if (t->json) {
                 printf("%s{\"partition\":%d,\"leader\":%d,\"replicas\":[", np++ > 0 ? "," : "",

@@ -9,7 +9,8 @@ _odradek_flags() {
     topics)
         echo "--bootstrap-server --zookeeper --create --list --describe --alter --delete
               --topic --partitions --replication-factor --config --if-not-exists --if-exists
-              --under-replicated-partitions --exclude-internal --json --timeout-ms --help" ;;
+              --under-replicated-partitions --unavailable-partitions
+              --topics-with-overrides --exclude-internal --json --timeout-ms --help" ;;
     console-producer)
         echo "--bootstrap-server --broker-list --topic --property --compression-codec
               --request-required-acks --batch-size --sync --request-timeout-ms

@@ -108,6 +108,9 @@ def test_topics_describe_list_alter_delete(broker):
     assert js[0]["partitions"][1] == {"partition": 1, "leader": 0, "replicas": [0], "isr": [0]}
     # a single broker has nothing under-replicated
     assert odradek(*base, "--describe", "--under-replicated-partitions").stdout == ""
+    assert odradek(*base, "--describe", "--unavailable-partitions").stdout == ""
+    ov = odradek(*base, "--describe", "--topics-with-overrides").stdout.splitlines()
+    assert [l.split("\t")[0] for l in ov] == ["Topic: d1"]
     # --alter raises the partition count; kcat sees it
     odradek(*base, "--alter", "--topic", "d1", "--partitions", "5")
     md = json.loads(kcat("-b", bs, "-L", "-J", "-t", "d1"))
