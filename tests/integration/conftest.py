@@ -26,9 +26,12 @@ What this gives every test file (tests/integration/test_<part>_*.py):
 At teardown every daemon still running is stopped with SIGTERM and must exit
 0 within its stop timeout, and its log must contain no sanitizer report: a
 daemon that crashes, leaks under ASan or hangs on shutdown fails the test
-that used it.
+that used it.  The daemon's temporary directory is removed after a test
+that passed, and kept (its path printed) after one that failed;
+ODRADEK_KEEP_TMP=1 keeps them all.
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -231,6 +234,9 @@ class Daemon:
         for m in SANITIZER_MARKERS:
             assert m not in text, f"{self.name}: sanitizer report in log:\n{text[-6000:]}"
 
+    def remove_workdir(self):
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     def cleanup(self):
         """Teardown: stop if running (must exit 0), check for sanitizer reports."""
         try:
@@ -243,6 +249,7 @@ class Daemon:
         finally:
             if self.notify is not None:
                 self.notify.close()
+                shutil.rmtree(self._nsdir, ignore_errors=True)
 
 
 def write_properties(path, props):
@@ -301,8 +308,39 @@ class BrokerDaemon(Daemon):
         return f"{self.host}:{self.port}"
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report on the test item, so fixtures can tell
+    at teardown whether the test passed."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _test_passed(request):
+    rep = getattr(request.node, "rep_call", None)
+    return rep is not None and rep.passed
+
+
+def _finish(request, made):
+    """Teardown shared by the factories: clean up each daemon (latest
+    first), then remove the temp dirs if everything passed."""
+    errors = []
+    for d in reversed(made):
+        try:
+            d.cleanup()
+        except AssertionError as e:
+            errors.append(str(e))
+    if not errors and _test_passed(request) and not os.environ.get("ODRADEK_KEEP_TMP"):
+        for d in made:
+            d.remove_workdir()
+    elif made:
+        print("kept for inspection: " + " ".join(d.workdir for d in made))
+    assert not errors, "\n".join(errors)
+
+
 @pytest.fixture
-def coord_factory():
+def coord_factory(request):
     made = []
 
     def make(extra=None, **kw):
@@ -311,13 +349,7 @@ def coord_factory():
         return d.start()
 
     yield make
-    errors = []
-    for d in reversed(made):
-        try:
-            d.cleanup()
-        except AssertionError as e:
-            errors.append(str(e))
-    assert not errors, "\n".join(errors)
+    _finish(request, made)
 
 
 @pytest.fixture
@@ -326,7 +358,7 @@ def coord(coord_factory):
 
 
 @pytest.fixture
-def broker_factory(coord_factory):
+def broker_factory(request, coord_factory):
     made = []
 
     def make(coord=None, extra=None, **kw):
@@ -338,13 +370,7 @@ def broker_factory(coord_factory):
         return d.start()
 
     yield make
-    errors = []
-    for d in reversed(made):  # brokers stop before their coord
-        try:
-            d.cleanup()
-        except AssertionError as e:
-            errors.append(str(e))
-    assert not errors, "\n".join(errors)
+    _finish(request, made)  # brokers stop before their coord
 
 
 @pytest.fixture
