@@ -115,6 +115,10 @@ def test_topics_describe_list_alter_delete(broker):
     odradek(*base, "--alter", "--topic", "d1", "--partitions", "5")
     md = json.loads(kcat("-b", bs, "-L", "-J", "-t", "d1"))
     assert len([t for t in md["topics"] if t["topic"] == "d1"][0]["partitions"]) == 5
+    odradek(*base, "--alter", "--topic", "d1", "--config", "retention.ms=2000",
+            "--config", "cleanup.policy=compact")
+    js = json.loads(odradek(*base, "--describe", "--topic", "d1", "--json").stdout)
+    assert js[0]["configs"] == {"retention.ms": "2000", "cleanup.policy": "compact"}
     p = odradek(*base, "--alter", "--topic", "d1", "--partitions", "2", check=False)
     assert p.returncode == EXIT_FAIL and "INVALID_PARTITIONS" in p.stderr
     # --create of an existing topic fails, unless --if-not-exists
