@@ -15,6 +15,11 @@
 #include "kf_api.h"
 #include "log.h"
 
+/* Every partition is a directory with open segment and index files; a
+ * request for a billion of them must not be able to take the broker
+ * down.  Kafka has no such cap; this one is far above real use. */
+#define KF_ADMIN_MAX_PARTITIONS 10000
+
 static slice_t msg(struct kf_req *rq, const char *s)
 {
     size_t n = strlen(s);
@@ -120,6 +125,15 @@ int kf_admin_create_topics(struct kf_req *rq)
             rt->error_code = KERR_INVALID_PARTITIONS;
             rt->error_message = msg(rq, "Number of partitions must be larger "
                                         "than 0.");
+            continue;
+        }
+        if (np > KF_ADMIN_MAX_PARTITIONS) {
+            rt->error_code = KERR_INVALID_PARTITIONS;
+            snprintf(why, sizeof why,
+                     "Number of partitions %d is larger than this broker's "
+                     "limit of %d (a directory and open files each).",
+                     np, KF_ADMIN_MAX_PARTITIONS);
+            rt->error_message = msg(rq, why);
             continue;
         }
         if (rf <= 0 || rf > 1) {
@@ -255,6 +269,11 @@ int kf_admin_create_partitions(struct kf_req *rq)
         rt->name = t->name;
         if (topic == NULL) {
             rt->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            continue;
+        }
+        if (t->count > KF_ADMIN_MAX_PARTITIONS) {
+            rt->error_code = KERR_INVALID_PARTITIONS;
+            rt->error_message = msg(rq, "Too many partitions for one topic.");
             continue;
         }
         if (t->count <= topic->npart) {

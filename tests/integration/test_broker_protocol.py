@@ -371,3 +371,26 @@ def test_zstd_needs_produce_v7_and_fetch_v10(kbroker):
     off = 4 + 2 + 4 + 4 + 2 + 2 + 4 + 4
     assert struct.unpack_from(">h", data, off)[0] == 0, data
     w.close()
+
+
+def test_create_topics_bounds(kbroker):
+    w = KafkaWire(kbroker.host, kbroker.port)
+
+    def create(name, np, rf, validate=False):
+        body = (struct.pack(">i", 1) + kstr(name) + struct.pack(">ih", np, rf) +
+                struct.pack(">ii", 0, 0) + struct.pack(">ib", 5000, validate))
+        data = w.request(19, 1, body)
+        return struct.unpack_from(">h", data, 4 + 2 + len(name))[0]
+
+    assert create("huge", 1000000000, 1) == 37   # INVALID_PARTITIONS
+    assert create("zero", 0, 1) == 37
+    assert create("rf3", 1, 3) == 38              # INVALID_REPLICATION_FACTOR
+    assert create("bad/name", 1, 1) == 17         # INVALID_TOPIC_EXCEPTION
+    assert create("vonly", 2, 1, validate=True) == 0
+    assert create("ok", 2, 1) == 0
+    assert create("ok", 2, 1) == 36               # TOPIC_ALREADY_EXISTS
+    # validate_only created nothing
+    data = w.request(3, 1, struct.pack(">i", 1) + kstr("vonly"))
+    assert struct.pack(">h", 3) + kstr("vonly") in data or \
+        struct.pack(">h", 5) + kstr("vonly") in data
+    w.close()
