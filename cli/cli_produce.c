@@ -48,6 +48,11 @@ void cli_produce_usage(FILE *f)
     fprintf(f, "\n" CLI_EXIT_TEXT);
 }
 
+/* A flush starts once this many bytes of lines wait, whatever
+ * --batch-size says, so a request stays well under the broker's default
+ * message.max.bytes (1 MiB) unless a single line is that big. */
+#define CLI_PRODUCE_MAX_BATCH_BYTES (256 * 1024)
+
 /* The codec names of --compression-codec / compression.type. */
 static const struct {
     const char *name;
@@ -461,7 +466,8 @@ int cli_produce_main(int argc, char **argv)
             rc = CLI_EXIT_FAIL;
             break;
         }
-        if (p.nrecs >= p.batch_lines || !cli_produce_stdin_ready())
+        if (p.nrecs >= p.batch_lines || p.pool.len >= CLI_PRODUCE_MAX_BATCH_BYTES ||
+            !cli_produce_stdin_ready())
             rc = cli_produce_flush(&p);
     }
     if (rc == CLI_EXIT_OK)

@@ -688,3 +688,15 @@ def test_describe_lag_matches_kafka_python_positions(broker_factory):
         assert rows[p_][4] == str(end)
         assert rows[p_][5] == str(end - position)
     assert sum(int(r[5]) for r in rows.values()) == 40 - sum(p[0] for p in pos.values())
+
+
+def test_producer_splits_big_input_below_the_message_size_limit(broker):
+    """3 MB of lines with a huge --batch-size still go out in requests the
+    broker accepts (message.max.bytes is 1 MiB by default)."""
+    bs = broker.bootstrap
+    lines = "".join(f"{i:06d}" + "x" * 994 + "\n" for i in range(3000))
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "big",
+            "--batch-size", "100000", input=lines)
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "big",
+                "--from-beginning", "--max-messages", "3000")
+    assert p.stdout == lines
