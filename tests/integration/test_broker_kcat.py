@@ -73,3 +73,24 @@ def test_every_codec_is_really_used(kbroker, codec, bits):
     out = kcat(kbroker, "-C", "-t", topic, "-o", "beginning", "-e", "-K:",
                "-f", "%k\n")
     assert out.splitlines() == [f"k{i}" for i in range(500)]
+
+
+def test_librdkafka_uses_the_newest_versions_without_fallback(kbroker):
+    """librdkafka silently falls back (ApiVersions v0, older Produce/Fetch)
+    when an answer does not parse; its protocol debug log shows what it
+    really used."""
+    r = subprocess.run(["kcat", "-b", kbroker.bootstrap, "-P", "-t", "dbg",
+                        "-X", "debug=protocol,feature"],
+                       input=b"one\n", capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr[-2000:]
+    err = r.stderr.decode()
+    assert "Received ApiVersionResponse (v3" in err
+    assert "Sent ApiVersionRequest (v0" not in err
+    assert "Sent MetadataRequest (v4" in err
+    assert "Sent ProduceRequest (v7" in err
+    r = subprocess.run(["kcat", "-b", kbroker.bootstrap, "-C", "-t", "dbg",
+                        "-o", "beginning", "-e", "-X", "debug=protocol"],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == b"one\n", r.stderr[-2000:]
+    err = r.stderr.decode()
+    assert "Sent FetchRequest (v11" in err
