@@ -33,6 +33,7 @@ static const struct cli_opt cli_groups_opts[] = {
     CLI_OPT_ARG("--to-datetime", "reset to the first offset at YYYY-MM-DDTHH:mm:SS.sss[Z|+hh:mm]"),
     CLI_OPT_ARG("--shift-by", "move the committed offsets by N (may be negative)"),
     CLI_OPT_FLAG("--to-current", "reset to the committed offsets"),
+    CLI_OPT_ARG("--by-duration", "reset to the first offset younger than PnDTnHnMnS"),
     CLI_OPT_FLAG("--dry-run", "reset: show the new offsets only (the default)"),
     CLI_OPT_FLAG("--execute", "reset: commit the new offsets"),
     CLI_OPT_FLAG("--offsets", "describe: the offsets table (the default)"),
@@ -51,7 +52,8 @@ void cli_groups_usage(FILE *f)
                "           --delete --group G\n"
                "           --reset-offsets --group G (--topic T[:P,P] | --all-topics)\n"
                "             (--to-earliest | --to-latest | --to-offset N | --to-datetime D |\n"
-               "              --shift-by N | --to-current) [--dry-run | --execute]\n\n");
+               "              --by-duration PnDTnHnMnS | --shift-by N | --to-current)\n"
+               "             [--dry-run | --execute]\n\n");
     cli_args_usage(f, cli_groups_opts, CLI_GROUPS_NOPTS);
     fprintf(f, "\n" CLI_EXIT_TEXT
                "A group that does not exist, or a reset of an active group, exits 1.\n");
@@ -566,6 +568,53 @@ int64_t cli_groups_datetime(const char *s)
     return (t - sign * (hh * 3600 + mm * 60)) * 1000 + ms;
 }
 
+/* An ISO-8601 duration as --by-duration takes it (Java's Duration.parse:
+ * "PnDTnHnMn.nS", e.g. P1DT2H, PT30M, PT0.5S).  Returns milliseconds, or
+ * -1. */
+int64_t cli_groups_duration(const char *s);
+int64_t cli_groups_duration(const char *s)
+{
+    static const struct {
+        char    unit;
+        bool    in_time;
+        int64_t ms;
+    } units[] = {
+        { 'D', false, 86400000 }, { 'H', true, 3600000 }, { 'M', true, 60000 },
+        { 'S', true, 1000 },
+    };
+    int64_t total = 0;
+    bool    in_time = false, any = false;
+    size_t  next = 0;
+
+    if (s == NULL || *s++ != 'P')
+        return -1;
+    while (*s != '\0') {
+        char   *end;
+        double  v;
+        size_t  u;
+
+        if (*s == 'T' && !in_time) {
+            in_time = true;
+            s++;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = strtod(s, &end);
+        for (u = next; u < sizeof units / sizeof units[0]; u++)
+            if (units[u].unit == *end && units[u].in_time == in_time)
+                break;
+        if (u == sizeof units / sizeof units[0] || (v != (int64_t)v && units[u].unit != 'S') ||
+            v > 1e12)
+            return -1;
+        total += (int64_t)(v * (double)units[u].ms + 0.5);
+        next = u + 1;
+        any = true;
+        s = end + 1;
+    }
+    return any ? total : -1;
+}
+
 /* Which rows a reset covers: --all-topics, or the --topic T[:p,p] list
  * (every partition of T when none is named). */
 static int cli_groups_scope(struct cli_groups *g)
@@ -620,7 +669,8 @@ static int cli_groups_scope(struct cli_groups *g)
 static int cli_groups_reset(struct cli_groups *g)
 {
     static const char *specs[] = { "--to-earliest", "--to-latest", "--to-offset",
-                                   "--to-datetime", "--shift-by", "--to-current" };
+                                   "--to-datetime", "--shift-by", "--to-current",
+                                   "--by-duration" };
     const char        *group = cli_args_get(&g->a, "--group");
     struct cli_kconn  *coord;
     char              *state;
@@ -628,15 +678,15 @@ static int cli_groups_reset(struct cli_groups *g)
     int64_t            val = 0;
     bool               execute = cli_args_count(&g->a, "--execute") > 0;
 
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < (int)(sizeof specs / sizeof specs[0]); i++)
         if (cli_args_count(&g->a, specs[i]) > 0) {
             spec = i;
             nspec++;
         }
     if (nspec != 1) {
         fprintf(stderr, "odradek consumer-groups: --reset-offsets needs exactly one of "
-                        "--to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by, "
-                        "--to-current\n");
+                        "--to-earliest, --to-latest, --to-offset, --to-datetime, --by-duration, "
+                        "--shift-by, --to-current\n");
         return CLI_EXIT_USAGE;
     }
     if (cli_args_count(&g->a, "--topic") == 0 && cli_args_count(&g->a, "--all-topics") == 0) {
@@ -653,7 +703,19 @@ static int cli_groups_reset(struct cli_groups *g)
         fprintf(stderr, "odradek consumer-groups: --shift-by: want a number\n");
         return CLI_EXIT_USAGE;
     }
-    if (spec == 3 && (val = cli_groups_datetime(cli_args_get(&g->a, "--to-datetime"))) < 0) {
+    if (spec == 6) {
+        int64_t d = cli_groups_duration(cli_args_get(&g->a, "--by-duration"));
+
+        if (d < 0) {
+            fprintf(stderr, "odradek consumer-groups: --by-duration: want PnDTnHnMnS, got "
+                            "'%s'\n", cli_args_get(&g->a, "--by-duration"));
+            return CLI_EXIT_USAGE;
+        }
+        val = clock_wall_ms() - d;
+        spec = 3; /* from here on it is a datetime */
+    }
+    if (spec == 3 && cli_args_get(&g->a, "--to-datetime") != NULL &&
+        (val = cli_groups_datetime(cli_args_get(&g->a, "--to-datetime"))) < 0) {
         fprintf(stderr, "odradek consumer-groups: --to-datetime: want "
                         "YYYY-MM-DDTHH:mm:SS.sss, got '%s'\n",
                 cli_args_get(&g->a, "--to-datetime"));

@@ -20,7 +20,7 @@ _odradek_flags() {
               --max-messages --timeout-ms --property --consumer-property --help" ;;
     consumer-groups)
         echo "--bootstrap-server --list --describe --reset-offsets --delete --group --topic
-              --all-topics --to-earliest --to-latest --to-offset --to-datetime --shift-by
+              --all-topics --to-earliest --to-latest --to-offset --to-datetime --by-duration --shift-by
               --to-current --dry-run --execute --offsets --members --state --json --timeout
               --help" ;;
     ctl)
@@ -63,6 +63,7 @@ _odradek() {
         return 0 ;;
     --bootstrap-server|--broker-list|--zookeeper|--topic|--partitions|--replication-factor|\
     --config|--group|--partition|--max-messages|--timeout-ms|--to-offset|--to-datetime|\
+    --by-duration|\
     --shift-by|--batch-size|--timeout|--socket|--request-timeout-ms|--producer-property|\
     --consumer-property|-server|-timeout)
         return 0 ;;

@@ -376,6 +376,12 @@ def test_reset_offsets_honoured_by_kafka_python(broker_factory):
     assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["10"]
     p = odradek(*base, "--to-datetime", "2000-01-01T00:00:00.000Z", "--execute")
     assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["0"]
+    p = odradek(*base, "--by-duration", "PT0S", "--execute")  # nothing is younger than now
+    assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["10"]
+    p = odradek(*base, "--by-duration", "PT1H", "--execute")  # everything is
+    assert [l.split()[3] for l in p.stdout.splitlines() if l.startswith("rg")] == ["0"]
+    p = odradek(*base, "--by-duration", "yesterday", check=False)
+    assert p.returncode == EXIT_USAGE and "--by-duration" in p.stderr
     # delete the (empty) group
     p = odradek("consumer-groups", "--bootstrap-server", bs, "--delete", "--group", "rg")
     assert "Deletion of requested consumer groups ('rg') was successful." in p.stdout

@@ -11,6 +11,7 @@
 #include "err.h"
 
 int64_t cli_groups_datetime(const char *s); /* cli_groups.c */
+int64_t cli_groups_duration(const char *s); /* cli_groups.c */
 
 static const struct cli_opt tab[] = {
     CLI_OPT_ARG("--topic", "t"),
@@ -132,6 +133,28 @@ static void test_datetime(void **state)
     assert_int_equal(cli_groups_datetime("2021-03-04T05:06:07Q"), -1);
 }
 
+static const struct {
+    const char *in;
+    int64_t     ms; /* -1: refused */
+} dur_rows[] = {
+    { "PT1H", 3600000 },  { "P1D", 86400000 },   { "P1DT2H3M4S", 93784000 },
+    { "PT30M", 1800000 }, { "PT0.5S", 500 },     { "PT0S", 0 },
+    { "PT1.25S", 1250 },  { "P", -1 },           { "PT", -1 },
+    { "1H", -1 },         { "PT1D", -1 },        { "P1H", -1 },
+    { "PT1S2M", -1 },     { "PT-5S", -1 },       { "PT1.5M", -1 },
+    { "PT5X", -1 },       { "PT99999999999999S", -1 }, { "", -1 },
+};
+
+static void test_duration(void **state)
+{
+    (void)state;
+    assert_int_equal(cli_groups_duration(NULL), -1);
+    for (size_t i = 0; i < N_ELEMS(dur_rows); i++) {
+        print_message("duration: '%s'\n", dur_rows[i].in);
+        assert_int_equal(cli_groups_duration(dur_rows[i].in), dur_rows[i].ms);
+    }
+}
+
 static void test_json_str(void **state)
 {
     char  *out = NULL;
@@ -156,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_props_and_counts),
         cmocka_unit_test(test_parse_i64),
         cmocka_unit_test(test_datetime),
+        cmocka_unit_test(test_duration),
         cmocka_unit_test(test_json_str),
     };
 
