@@ -333,14 +333,14 @@ def test_waits_for_service_that_comes_up_late(coord_factory):
         c.cleanup()
 
 
-def test_kill9_and_restart(coord):
+def test_kill9_and_restart(service):
     """kill -9: the registration stays (its session lives on); the restarted
     broker recognises its predecessor's (same id, same endpoint), replaces it
     at once instead of waiting a session timeout, and is elected controller
     with a new epoch.  Data written before the kill is there."""
     from kafka import KafkaProducer
-    b = start_broker(coord.connect, extra={"zookeeper.session.timeout.ms": 30000})
-    k = kazoo(coord.connect)
+    b = start_broker(service.connect, extra={"zookeeper.session.timeout.ms": 30000})
+    k = kazoo(service.connect)
     try:
         _, epoch1 = check_cluster_state(k, 0, b.port)
         prod = KafkaProducer(bootstrap_servers=b.bootstrap, acks=1)
@@ -395,12 +395,12 @@ def test_service_away_and_back(coord_factory):
         assert b.stop() == 0
 
 
-def test_session_expiry_reregisters(coord):
+def test_session_expiry_reregisters(service):
     """The session expires under the broker (it is frozen with SIGSTOP for
     longer than zookeeper.session.timeout.ms): its ephemerals go; once it
     runs again it starts a new session and registers again."""
-    b = start_broker(coord.connect)
-    k = kazoo(coord.connect)
+    b = start_broker(service.connect)
+    k = kazoo(service.connect)
     try:
         _, st = k.get("/brokers/ids/0")
         b.signal(signal.SIGSTOP)
