@@ -1,8 +1,10 @@
 /* kf_http: HTTP listener, routes, JSON API and /metrics (see kf_http.h). */
 #include "kf_http.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,8 @@
 #include "conn.h"
 #include "err.h"
 #include "http.h"
+#include "kbatch.h"
+#include "kcompress.h"
 #include "kf_server.h"
 #include "log.h"
 #include "ui_assets.h"
@@ -19,6 +23,9 @@
 #define KF_HTTP_MAX_HEAD      (16 * 1024)
 #define KF_HTTP_MAX_BODY      (1024 * 1024)
 #define KF_HTTP_PAGE_MAX      1000
+#define KF_HTTP_MSG_LIMIT     500        /* records per page, at most */
+#define KF_HTTP_MSG_BYTES     (4u << 20) /* log bytes read per page, at most */
+#define KF_HTTP_MSG_INFLATE   (16u << 20) /* decompressed bytes per batch */
 
 struct kf_http {
     struct kf_broker *b;
@@ -207,6 +214,261 @@ static void kf_http_topic(kf_http_t *h, conn_t *c, const struct http_req *req,
     kf_http_reply(c, req, 200, "application/json", &o, NULL);
 }
 
+/* ---- message browser ------------------------------------------------------
+ * GET /api/v1/topics/T/partitions/P/messages
+ *     ?offset=N | timestamp=MS | newest=N   (default: oldest)
+ *     &limit=L (1..500, default 50) &max_value=B (default 4096 bytes)
+ * The log range is found on the loop (offset index, as Fetch does); the
+ * bytes are read, decompressed and turned into JSON on the thread pool, so
+ * a page over a cold file never stalls produce and fetch.  Keys, values and
+ * header values are base64 (the page decodes them as text, JSON, hex...);
+ * values longer than max_value are cut and flagged, the page asks again
+ * with a bigger max_value for "load full". */
+
+struct kf_http_page {
+    uv_work_t           work;
+    conn_t             *c;
+    conn_slot_t        *slot;
+    struct kf_log_slice slice;
+    int64_t             from;      /* first offset wanted */
+    int64_t             hw, start; /* the partition's bounds at request time */
+    int64_t             last;      /* offset of the last record listed, or -1 */
+    int64_t             min_ts;    /* timestamp seek: skip older records */
+    int                 limit;
+    size_t              max_value;
+    bool                keep_alive, head;
+    buf_t               json;
+    int                 status;
+};
+
+static void kf_http_b64(buf_t *o, const uint8_t *p, size_t n)
+{
+    static const char t[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        char     q[4] = { t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63] };
+
+        buf_put(o, q, 4);
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        char     q[4] = { t[v >> 18], t[(v >> 12) & 63], '=', '=' };
+
+        buf_put(o, q, 4);
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        char     q[4] = { t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '=' };
+
+        buf_put(o, q, 4);
+    }
+}
+
+static void kf_http_b64_field(buf_t *o, const char *name, slice_t s, size_t max)
+{
+    buf_printf(o, ",\"%s\":", name);
+    if (s.n < 0) {
+        buf_puts(o, "null");
+        return;
+    }
+    buf_put_u8(o, '"');
+    kf_http_b64(o, s.p, (size_t)s.n < max ? (size_t)s.n : max);
+    buf_put_u8(o, '"');
+}
+
+/* Appends the records of one v2 batch at or after pg->from to pg->json.
+ * Returns records added, or < 0 for a batch that cannot be read. */
+static int kf_http_batch_json(struct kf_http_page *pg, const uint8_t *p,
+                              size_t n, int *count)
+{
+    struct kbatch_hdr h;
+    buf_t             inflated = BUF_INIT;
+    rd_t              r;
+    int               codec, i, added = 0;
+
+    if (kbatch_hdr_read(p, n, &h) < 0 || h.magic != 2)
+        return ERR_MALFORMED;
+    codec = h.attributes & 7;
+    if (h.attributes & 0x20) /* control batch (transaction markers) */
+        return 0;
+    if (codec != 0) {
+        if (kcompress_decompress(codec, p + KBATCH_HEADER_SIZE,
+                                 n - KBATCH_HEADER_SIZE, &inflated,
+                                 KF_HTTP_MSG_INFLATE) < 0) {
+            buf_free(&inflated);
+            return ERR_CORRUPT;
+        }
+        r = rd_init(inflated.data, inflated.len);
+    } else {
+        r = rd_init(p + KBATCH_HEADER_SIZE, n - KBATCH_HEADER_SIZE);
+    }
+    for (i = 0; i < h.count && *count < pg->limit; i++) {
+        struct krecord rec;
+        int64_t        off, ts;
+        rd_t           hr;
+        int32_t        k;
+
+        if (krecord_read(&r, &rec) < 0)
+            break;
+        off = h.base_offset + rec.offset_delta;
+        ts = (h.attributes & 0x08) ? h.max_timestamp /* LogAppendTime */
+                                   : h.base_timestamp + rec.timestamp_delta;
+        if (off < pg->from || ts < pg->min_ts)
+            continue;
+        buf_printf(&pg->json, "%s{\"offset\":%" PRId64 ",\"timestamp\":%" PRId64
+                              ",\"timestamp_type\":\"%s\",\"key_size\":%d,"
+                              "\"value_size\":%d,\"truncated\":%s",
+                   *count ? "," : "", off, ts,
+                   (h.attributes & 0x08) ? "LogAppendTime" : "CreateTime",
+                   rec.key.n, rec.value.n,
+                   rec.value.n > (int32_t)pg->max_value ? "true" : "false");
+        kf_http_b64_field(&pg->json, "key", rec.key, pg->max_value);
+        kf_http_b64_field(&pg->json, "value", rec.value, pg->max_value);
+        buf_puts(&pg->json, ",\"headers\":[");
+        hr = rd_init(rec.headers, rec.headers_len);
+        for (k = 0; k < rec.nheaders; k++) {
+            slice_t hk = rd_vbytes(&hr), hv = rd_vbytes(&hr);
+
+            if (!rd_ok(&hr) || hk.n < 0)
+                break;
+            buf_puts(&pg->json, k ? ",{\"key\":\"" : "{\"key\":\"");
+            http_json_escape(&pg->json, hk.p, (size_t)hk.n);
+            buf_put_u8(&pg->json, '"');
+            kf_http_b64_field(&pg->json, "value", hv, pg->max_value);
+            buf_put_u8(&pg->json, '}');
+        }
+        buf_puts(&pg->json, "]}");
+        pg->last = off;
+        (*count)++;
+        added++;
+    }
+    buf_free(&inflated);
+    return added;
+}
+
+static void kf_http_page_work(uv_work_t *w)
+{
+    struct kf_http_page *pg = w->data;
+    buf_t                bytes = BUF_INIT;
+    size_t               got = 0;
+    ssize_t              k;
+    const uint8_t       *p;
+    size_t               n;
+    int                  count = 0;
+    rd_t                 r;
+
+    buf_reserve(&bytes, pg->slice.len);
+    while (got < pg->slice.len) {
+        k = pread(pg->slice.fd, bytes.data + got, pg->slice.len - got,
+                  pg->slice.pos + (off_t)got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    bytes.len = got;
+    buf_puts(&pg->json, "{\"messages\":[");
+    r = rd_init(bytes.data, bytes.len);
+    /* a range cut by max bytes ends inside a batch: kbatch_next stops there */
+    while (count < pg->limit && kbatch_next(&r, &p, &n) == 1)
+        if (kf_http_batch_json(pg, p, n, &count) < 0)
+            break;
+    buf_free(&bytes);
+}
+
+static void kf_http_page_done(uv_work_t *w, int status)
+{
+    struct kf_http_page *pg = w->data;
+    kf_http_t           *h = pg->c->listener->data;
+    conn_msg_t          *m = conn_msg_new();
+    char                 hdrs[1024];
+
+    (void)h;
+    kf_log_slice_release(pg->slice.ref);
+    buf_printf(&pg->json, "],\"next_offset\":%" PRId64 ",\"log_start_offset\":%" PRId64
+                          ",\"high_watermark\":%" PRId64 "}\n",
+               pg->last >= 0 ? pg->last + 1 : pg->from, pg->start, pg->hw);
+    snprintf(hdrs, sizeof hdrs, "%sCache-Control: no-store\r\n", kf_http_sec_headers);
+    http_response_head(&m->data, status == 0 ? 200 : 500, "application/json",
+                       (int64_t)pg->json.len, pg->keep_alive, hdrs);
+    if (!pg->head)
+        buf_put(&m->data, pg->json.data, pg->json.len);
+    conn_ref(pg->c); /* conn_fill may drop the last reference */
+    conn_fill(pg->c, pg->slot, m);
+    if (!pg->keep_alive)
+        conn_close_after_flush(pg->c);
+    conn_unref(pg->c);
+    buf_free(&pg->json);
+    free(pg);
+}
+
+static void kf_http_messages(kf_http_t *h, conn_t *c, const struct http_req *req,
+                             const char *topic, int32_t part)
+{
+    struct kf_topic     *t = kf_topics_get(h->b->topics, topic, strlen(topic));
+    struct kf_http_page *pg;
+    kf_log_t            *l;
+    char                 v[64];
+    int64_t              from, ts, bts;
+    long                 limit = 50, maxv = 4096;
+    int                  rc;
+
+    if (t == NULL || part < 0 || part >= t->npart || (l = t->logs[part]) == NULL) {
+        kf_http_error(c, req, 404, "no such topic or partition");
+        return;
+    }
+    if (http_query_get(req->query, "limit", v, sizeof v) > 0)
+        limit = strtol(v, NULL, 10);
+    if (http_query_get(req->query, "max_value", v, sizeof v) > 0)
+        maxv = strtol(v, NULL, 10);
+    if (limit < 1 || limit > KF_HTTP_MSG_LIMIT || maxv < 0 || maxv > (long)KF_HTTP_MSG_BYTES) {
+        kf_http_error(c, req, 400, "limit must be in 1..500, max_value in 0..4194304");
+        return;
+    }
+    from = kf_log_start(l);
+    ts = INT64_MIN;
+    if (http_query_get(req->query, "offset", v, sizeof v) > 0) {
+        from = strtoll(v, NULL, 10);
+    } else if (http_query_get(req->query, "timestamp", v, sizeof v) > 0) {
+        ts = strtoll(v, NULL, 10);
+        /* the batch that reaches ts; records older than ts are skipped */
+        rc = kf_log_offset_for_time(l, ts, &from, &bts);
+        if (rc == ERR_NOTFOUND)
+            from = kf_log_hw(l); /* nothing that recent: an empty page */
+    } else if (http_query_get(req->query, "newest", v, sizeof v) > 0) {
+        from = kf_log_hw(l) - strtoll(v, NULL, 10);
+    }
+    if (from < kf_log_start(l))
+        from = kf_log_start(l);
+    if (from > kf_log_hw(l))
+        from = kf_log_hw(l);
+    pg = xcalloc(1, sizeof *pg);
+    pg->c = c;
+    pg->from = from;
+    pg->last = -1;
+    pg->min_ts = ts;
+    pg->hw = kf_log_hw(l);
+    pg->start = kf_log_start(l);
+    pg->limit = (int)limit;
+    pg->max_value = (size_t)maxv;
+    pg->keep_alive = req->keep_alive;
+    pg->head = slice_eq(req->method, "HEAD");
+    rc = from < pg->hw ? kf_log_read(l, from, KF_HTTP_MSG_BYTES, pg->hw, true, &pg->slice)
+                       : 0;
+    if (rc < 0) {
+        free(pg);
+        kf_http_error(c, req, 500, err_str(rc));
+        return;
+    }
+    pg->slot = conn_reserve(c);
+    pg->work.data = pg;
+    if (uv_queue_work(h->b->loop, &pg->work, kf_http_page_work, kf_http_page_done) < 0)
+        kf_http_page_done(&pg->work, -1);
+}
+
 /* ---- /metrics ----------------------------------------------------------- */
 
 static void kf_http_label(buf_t *o, const char *s)
@@ -270,6 +532,26 @@ static void kf_http_metrics(kf_http_t *h, conn_t *c, const struct http_req *req)
                   NULL);
 }
 
+/* "T/partitions/P/messages": true if it matched (and was answered). */
+static bool kf_http_messages_route(kf_http_t *h, conn_t *c,
+                                   const struct http_req *req, const char *rest)
+{
+    const char *slash = strchr(rest, '/');
+    char        topic[256], *end;
+    long        p;
+
+    if (slash == NULL || (size_t)(slash - rest) >= sizeof topic ||
+        strncmp(slash, "/partitions/", 12) != 0)
+        return false;
+    p = strtol(slash + 12, &end, 10);
+    if (end == slash + 12 || strcmp(end, "/messages") != 0)
+        return false;
+    memcpy(topic, rest, (size_t)(slash - rest));
+    topic[slash - rest] = '\0';
+    kf_http_messages(h, c, req, topic, p > INT32_MAX ? -1 : (int32_t)p);
+    return true;
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static void kf_http_asset(conn_t *c, const struct http_req *req, const char *path)
@@ -311,6 +593,9 @@ static void kf_http_route(kf_http_t *h, conn_t *c, const struct http_req *req)
     else if (strncmp(path, "/api/v1/topics/", 15) == 0 && path[15] != '\0' &&
              strchr(path + 15, '/') == NULL)
         kf_http_topic(h, c, req, path + 15);
+    else if (strncmp(path, "/api/v1/topics/", 15) == 0 &&
+             kf_http_messages_route(h, c, req, path + 15))
+        return; /* answered */
     else if (strncmp(path, "/api/", 5) == 0)
         kf_http_error(c, req, 404, "no such API");
     else
