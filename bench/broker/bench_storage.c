@@ -59,7 +59,7 @@ static void closed(void *arg, int status)
 
 static kf_log_t *open_log(uv_loop_t *loop, const struct kf_log_config *c)
 {
-    struct kf_log_open_opts o = { -1, -1, false, true, clock_wall_ms() };
+    struct kf_log_open_opts o = {-1, -1, false, true, clock_wall_ms()};
     kf_log_t               *l;
     int64_t                 cut;
 
@@ -155,7 +155,8 @@ static void bench_durable(uv_loop_t *loop, double secs)
     /* 64 producers with acks=-1: each appends again when acknowledged */
     while ((t = clock_mono_ns() - t0) < (int64_t)(secs * 1e9)) {
         while (sent - acked < 64) {
-            if (kf_log_append(l, b.data, b.len, 0, 0, NULL, on_acked, NULL) != 1)
+            if (kf_log_append(l, b.data, b.len, 0, 0, NULL, on_acked, NULL) !=
+                1)
                 exit(1);
             sent++;
         }
@@ -163,10 +164,11 @@ static void bench_durable(uv_loop_t *loop, double secs)
     }
     uv_run(loop, UV_RUN_DEFAULT);
     rate_log = (double)acked * 1e9 / (double)t;
-    printf("durable appends (flush.messages=1, 64 in flight): kf_log %.0f acks/s in %" PRIu64
-           " fdatasync rounds (%.1f appends per fsync)",
+    printf("durable appends (flush.messages=1, 64 in flight): kf_log %.0f "
+           "acks/s in %" PRIu64 " fdatasync rounds (%.1f appends per fsync)",
            (double)acked * 1e9 / (double)t, kf_log_flush_count(l),
-           (double)acked / (double)(kf_log_flush_count(l) ? kf_log_flush_count(l) : 1));
+           (double)acked /
+               (double)(kf_log_flush_count(l) ? kf_log_flush_count(l) : 1));
     close_log(loop, l);
     rm_log();
     snprintf(raw, sizeof raw, "%s/raw.bin", dir);
@@ -180,7 +182,8 @@ static void bench_durable(uv_loop_t *loop, double secs)
     close(fd);
     drop_file(raw);
     printf("; raw write+fdatasync each %.0f/s; ratio %.1fx\n",
-           (double)n_raw * 1e9 / (double)t, rate_log / ((double)n_raw * 1e9 / (double)t));
+           (double)n_raw * 1e9 / (double)t,
+           rate_log / ((double)n_raw * 1e9 / (double)t));
     buf_free(&b);
 }
 
@@ -215,12 +218,16 @@ static void bench_read(uv_loop_t *loop)
     kf_log_t            *l;
     pthread_t            th;
     int                  sv[2], rep;
-    int64_t              t0, t_log = INT64_MAX, t_raw = INT64_MAX, n, i, off, bytes = 0;
-    struct { int fd; off_t pos; size_t len; } *ranges;
-    int64_t              nr = 0;
+    int64_t t0, t_log = INT64_MAX, t_raw = INT64_MAX, n, i, off, bytes = 0;
+    struct {
+        int    fd;
+        off_t  pos;
+        size_t len;
+    } * ranges;
+    int64_t nr = 0;
 
     o.value_len = 100;
-    tb_batch(&b, 10, &o);          /* ~1.3 KB batches, as a producer sends */
+    tb_batch(&b, 10, &o); /* ~1.3 KB batches, as a producer sends */
     kf_log_config_default(&c);
     l = open_log(loop, &c);
     n = total / (int64_t)b.len;
@@ -236,7 +243,8 @@ static void bench_read(uv_loop_t *loop)
         bytes = 0;
         nr = 0;
         for (off = 0; off < kf_log_end(l);) {
-            if (kf_log_read(l, off, 1 << 20, kf_log_hw(l), true, &s) < 0 || s.len == 0)
+            if (kf_log_read(l, off, 1 << 20, kf_log_hw(l), true, &s) < 0 ||
+                s.len == 0)
                 exit(1);
             send_all(sv[0], s.fd, s.pos, s.len);
             ranges[nr].fd = s.fd;
@@ -260,9 +268,11 @@ static void bench_read(uv_loop_t *loop)
     pthread_join(th, NULL);
     close(sv[0]);
     close(sv[1]);
-    printf("read 1 MiB fetches + sendfile to a socket: kf_log %.0f MB/s (%" PRId64
-           " fetches); raw sendfile of the same ranges %.0f MB/s; ratio %.2fx\n",
-           mbps(bytes, t_log), nr, mbps(bytes, t_raw), (double)t_raw / (double)t_log);
+    printf(
+        "read 1 MiB fetches + sendfile to a socket: kf_log %.0f MB/s (%" PRId64
+        " fetches); raw sendfile of the same ranges %.0f MB/s; ratio %.2fx\n",
+        mbps(bytes, t_log), nr, mbps(bytes, t_raw),
+        (double)t_raw / (double)t_log);
     free(ranges);
     close_log(loop, l);
     rm_log();

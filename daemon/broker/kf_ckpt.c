@@ -25,7 +25,7 @@ static char *next_line(char **p, char *end)
         return NULL;
     nl = memchr(s, '\n', (size_t)(end - s));
     if (nl == NULL)
-        return NULL;          /* every line, the last too, ends with \n */
+        return NULL; /* every line, the last too, ends with \n */
     *nl = '\0';
     *p = nl + 1;
     return s;
@@ -94,7 +94,7 @@ int kf_ckpt_parse(const char *text, size_t n, int ncols, kf_ckpt_row_fn *fn,
         rc = fn(arg, cols);
     }
     if (rc == 0 && p != end)
-        rc = ERR_MALFORMED;   /* more lines than the count says */
+        rc = ERR_MALFORMED; /* more lines than the count says */
 out:
     free(copy);
     return rc;
@@ -136,11 +136,11 @@ int kf_ckpt_write_file(const char *path, const void *data, size_t n)
     /* unique per call: two jobs may write the same file concurrently
      * (a roll's snapshot and the close's); the last rename wins */
     static _Atomic unsigned seq;
-    char       *tmp = xasprintf("%s.%u.tmp", path, seq++);
-    char       *dcopy = xstrdup(path);
-    const char *p = data;
-    size_t      off = 0;
-    int         fd, dfd, rc = 0;
+    char                   *tmp = xasprintf("%s.%u.tmp", path, seq++);
+    char                   *dcopy = xstrdup(path);
+    const char             *p = data;
+    size_t                  off = 0;
+    int                     fd, dfd, rc = 0;
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -169,7 +169,7 @@ int kf_ckpt_write_file(const char *path, const void *data, size_t n)
     }
     dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
-        fsync(dfd);           /* best effort: the rename is durable */
+        fsync(dfd); /* best effort: the rename is durable */
         close(dfd);
     }
 out:

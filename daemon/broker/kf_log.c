@@ -40,14 +40,16 @@
 #include "rd.h"
 #include "xalloc.h"
 
-#define LOG_IOV_BATCHES   256      /* batches per pwritev (2 iovs each) */
-#define PRODUCER_MAX_AGE  (7LL * 24 * 3600 * 1000) /* transactional.id.expiration.ms */
-#define OFT_SCAN_MAX      (16u << 20) /* largest batch parsed for exact
-                                         offset-for-timestamp */
+#define LOG_IOV_BATCHES 256 /* batches per pwritev (2 iovs each) */
+#define PRODUCER_MAX_AGE                                                       \
+    (7LL * 24 * 3600 * 1000) /* transactional.id.expiration.ms */
+#define OFT_SCAN_MAX                                                           \
+    (16u << 20) /* largest batch parsed for exact                              \
+                   offset-for-timestamp */
 
 struct waiter {
     struct waiter     *next;
-    int64_t            offset;   /* satisfied once flushed >= offset */
+    int64_t            offset; /* satisfied once flushed >= offset */
     kf_log_flushed_cb *cb;
     void              *arg;
 };
@@ -63,10 +65,10 @@ struct flush_job {
     int64_t    target;
     kf_seg_t **segs;
     int        nsegs;
-    bool      *meta;         /* also fsync that segment's indexes */
+    bool      *meta; /* also fsync that segment's indexes */
     bool       sync_dir;
-    char      *dir;          /* for the directory fsync */
-    buf_t      snapshot;     /* producer snapshot to write, if len > 0 */
+    char      *dir;      /* for the directory fsync */
+    buf_t      snapshot; /* producer snapshot to write, if len > 0 */
     char      *snapshot_path;
     int64_t    keep_snapshots_from; /* unlink older *.snapshot; -1 = none */
     int        status;
@@ -83,23 +85,23 @@ struct kf_log {
     int64_t              unflushed_msgs;
     int64_t              unflushed_since; /* wall ms; -1 if all flushed */
     struct flush_job    *job;
-    int64_t              want;         /* flush requested up to here */
-    bool                 dir_dirty;    /* files created since the last flush */
+    int64_t              want;      /* flush requested up to here */
+    bool                 dir_dirty; /* files created since the last flush */
     struct waiter       *wh, *wt;
     kf_pstate_t         *ps;
     struct epoch_entry  *epochs;
     int                  nepochs;
     kf_log_notify_fn    *notify;
     void                *notify_arg;
-    int                  busy;         /* thread-pool jobs referring to l */
-    bool                 compacting;   /* kf_log_compact job running */
+    int                  busy;            /* thread-pool jobs referring to l */
+    bool                 compacting;      /* kf_log_compact job running */
     int64_t              compacted_below; /* active base at the last run */
     int64_t              compacted_ms;    /* wall time of the last run */
-    uint64_t             flushes;      /* flush jobs completed */
+    uint64_t             flushes;         /* flush jobs completed */
     bool                 closing;
     int                  close_status;
-    void               (*closed_cb)(void *arg, int status);
-    void                *closed_arg;
+    void (*closed_cb)(void *arg, int status);
+    void *closed_arg;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -150,16 +152,46 @@ static kf_seg_t *active(const kf_log_t *l)
     return l->segs[l->nsegs - 1];
 }
 
-int64_t kf_log_start(const kf_log_t *l) { return l->start; }
-int64_t kf_log_end(const kf_log_t *l) { return active(l)->next; }
-int64_t kf_log_hw(const kf_log_t *l) { return l->hw; }
-int64_t kf_log_flushed(const kf_log_t *l) { return l->flushed; }
-const char *kf_log_topic(const kf_log_t *l) { return l->topic; }
-int32_t kf_log_partition(const kf_log_t *l) { return l->partition; }
-const char *kf_log_dir(const kf_log_t *l) { return l->dir; }
-const char *kf_log_root(const kf_log_t *l) { return l->root; }
-kf_pstate_t *kf_log_pstate(kf_log_t *l) { return l->ps; }
-const struct kf_log_config *kf_log_config(const kf_log_t *l) { return &l->cfg; }
+int64_t kf_log_start(const kf_log_t *l)
+{
+    return l->start;
+}
+int64_t kf_log_end(const kf_log_t *l)
+{
+    return active(l)->next;
+}
+int64_t kf_log_hw(const kf_log_t *l)
+{
+    return l->hw;
+}
+int64_t kf_log_flushed(const kf_log_t *l)
+{
+    return l->flushed;
+}
+const char *kf_log_topic(const kf_log_t *l)
+{
+    return l->topic;
+}
+int32_t kf_log_partition(const kf_log_t *l)
+{
+    return l->partition;
+}
+const char *kf_log_dir(const kf_log_t *l)
+{
+    return l->dir;
+}
+const char *kf_log_root(const kf_log_t *l)
+{
+    return l->root;
+}
+kf_pstate_t *kf_log_pstate(kf_log_t *l)
+{
+    return l->ps;
+}
+const struct kf_log_config *kf_log_config(const kf_log_t *l)
+{
+    return &l->cfg;
+}
 
 int64_t kf_log_size(const kf_log_t *l)
 {
@@ -207,10 +239,10 @@ struct seg_gc {
 
 static void seg_gc_work(uv_work_t *req)
 {
-    struct seg_gc *g = req->data;
-    static const char *const sfx[] = { ".log.deleted", ".index.deleted",
-                                       ".timeindex.deleted" };
-    size_t i;
+    struct seg_gc           *g = req->data;
+    static const char *const sfx[] = {".log.deleted", ".index.deleted",
+                                      ".timeindex.deleted"};
+    size_t                   i;
 
     if (!g->s->dir_gone) {
         for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
@@ -274,14 +306,14 @@ static void segs_push(kf_log_t *l, kf_seg_t *s)
  * the name at once) and unlink them once no slice refers to them. */
 static void seg_doom(kf_seg_t *s)
 {
-    static const char *const sfx[] = { ".log", ".index", ".timeindex" };
-    size_t i;
+    static const char *const sfx[] = {".log", ".index", ".timeindex"};
+    size_t                   i;
 
     for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
         char *from = kf_seg_file(s, sfx[i]);
         char *to = xasprintf("%s.deleted", from);
 
-        rename(from, to);   /* a missing file is fine */
+        rename(from, to); /* a missing file is fine */
         free(from);
         free(to);
     }
@@ -331,7 +363,8 @@ static int epoch_row(void *arg, char *const *cols)
     if (l->nepochs > 0 && (epoch <= l->epochs[l->nepochs - 1].epoch ||
                            start < l->epochs[l->nepochs - 1].start))
         return ERR_MALFORMED;
-    l->epochs = xrealloc(l->epochs, (size_t)(l->nepochs + 1) * sizeof *l->epochs);
+    l->epochs =
+        xrealloc(l->epochs, (size_t)(l->nepochs + 1) * sizeof *l->epochs);
     l->epochs[l->nepochs].epoch = (int32_t)epoch;
     l->epochs[l->nepochs].start = start;
     l->nepochs++;
@@ -353,7 +386,8 @@ static void epoch_note(kf_log_t *l, int32_t epoch, int64_t start)
 {
     if (epoch < 0 || epoch <= kf_log_leader_epoch(l))
         return;
-    l->epochs = xrealloc(l->epochs, (size_t)(l->nepochs + 1) * sizeof *l->epochs);
+    l->epochs =
+        xrealloc(l->epochs, (size_t)(l->nepochs + 1) * sizeof *l->epochs);
     l->epochs[l->nepochs].epoch = epoch;
     l->epochs[l->nepochs].start = start;
     l->nepochs++;
@@ -366,7 +400,8 @@ int kf_log_set_leader_epoch(kf_log_t *l, int32_t epoch)
 {
     if (epoch <= kf_log_leader_epoch(l))
         return 0;
-    l->epochs = xrealloc(l->epochs, (size_t)(l->nepochs + 1) * sizeof *l->epochs);
+    l->epochs =
+        xrealloc(l->epochs, (size_t)(l->nepochs + 1) * sizeof *l->epochs);
     l->epochs[l->nepochs].epoch = epoch;
     l->epochs[l->nepochs].start = kf_log_end(l);
     l->nepochs++;
@@ -407,7 +442,7 @@ static void flush_work(uv_work_t *req)
         struct dirent *e;
 
         while (d != NULL && (e = readdir(d)) != NULL) {
-            char    *end;
+            char     *end;
             long long off;
 
             if (strlen(e->d_name) != 20 + 9 ||
@@ -536,7 +571,7 @@ static void flush_submit(kf_log_t *l, struct flush_job *j)
 static void flush_start(kf_log_t *l)
 {
     if (l->job != NULL)
-        return;                 /* flush_done starts the next one */
+        return; /* flush_done starts the next one */
     flush_submit(l, flush_job_new(l));
 }
 
@@ -617,7 +652,8 @@ static int roll_to(kf_log_t *l, int64_t base, int64_t now_ms)
     if (l->job == NULL) {
         j = flush_job_new(l);
         kf_pstate_encode(l->ps, &j->snapshot);
-        j->snapshot_path = xasprintf("%s/%020" PRId64 ".snapshot", l->dir, base);
+        j->snapshot_path =
+            xasprintf("%s/%020" PRId64 ".snapshot", l->dir, base);
         j->keep_snapshots_from = l->segs[0]->base;
         flush_submit(l, j);
     } else {
@@ -650,20 +686,22 @@ static bool time_to_roll(const kf_log_t *l, const kf_seg_t *s, int64_t now_ms)
            now_ms - t > l->cfg.segment_ms;
 }
 
-/* ---- append ---------------------------------------------------------------- */
+/* ---- append ----------------------------------------------------------------
+ */
 
 int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
                   int32_t leader_epoch, int64_t now_ms,
                   struct kf_log_append_result *res, kf_log_flushed_cb *cb,
                   void *arg)
 {
-    struct kf_batch_hdr  hstack[8], *h = hstack;
-    uint8_t              sstack[8][KF_BATCH_HEADER_SIZE], (*scratch)[KF_BATCH_HEADER_SIZE] = sstack;
-    struct iovec         iov[2 * LOG_IOV_BATCHES];
-    kf_seg_t            *s;
-    size_t               off = 0;
-    int64_t              leo, next, pos, start_pos, msgs = 0;
-    int                  n = 0, cap = 8, i, rc, ret = 0;
+    struct kf_batch_hdr hstack[8], *h = hstack;
+    uint8_t             sstack[8][KF_BATCH_HEADER_SIZE],
+        (*scratch)[KF_BATCH_HEADER_SIZE] = sstack;
+    struct iovec iov[2 * LOG_IOV_BATCHES];
+    kf_seg_t    *s;
+    size_t       off = 0;
+    int64_t      leo, next, pos, start_pos, msgs = 0;
+    int          n = 0, cap = 8, i, rc, ret = 0;
 
     if (l->closing)
         return ERR_CLOSED;
@@ -708,8 +746,7 @@ int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
     s = active(l);
     if (s->size > 0 &&
         (s->size + (int64_t)len > l->cfg.segment_bytes ||
-         s->size + (int64_t)len > INT32_MAX ||
-         next - 1 - s->base > INT32_MAX ||
+         s->size + (int64_t)len > INT32_MAX || next - 1 - s->base > INT32_MAX ||
          (int64_t)(s->nidx + (size_t)n + 1) * 8 > l->cfg.index_max_bytes ||
          (int64_t)(s->ntidx + (size_t)n + 1) * 12 > l->cfg.index_max_bytes ||
          time_to_roll(l, s, now_ms))) {
@@ -734,7 +771,8 @@ int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
         put64(scratch[i] + KF_BATCH_BASE_OFFSET, next);
         put32(scratch[i] + KF_BATCH_LEADER_EPOCH, leader_epoch);
         if (l->cfg.log_append_time) {
-            uint16_t attr = (uint16_t)h[i].attributes | KF_BATCH_ATTR_LOG_APPEND_TIME;
+            uint16_t attr =
+                (uint16_t)h[i].attributes | KF_BATCH_ATTR_LOG_APPEND_TIME;
             uint32_t crc;
 
             scratch[i][KF_BATCH_ATTRIBUTES] = (uint8_t)(attr >> 8);
@@ -759,7 +797,7 @@ int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
 
     /* One pwritev into the page cache (more only past 256 batches). */
     {
-        size_t at = 0;
+        size_t  at = 0;
         int64_t wpos = start_pos;
 
         for (i = 0; i < n;) {
@@ -769,7 +807,8 @@ int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
             for (; i < n && k < 2 * LOG_IOV_BATCHES; i++) {
                 iov[k].iov_base = scratch[i];
                 iov[k].iov_len = KF_BATCH_HEADER_SIZE;
-                iov[k + 1].iov_base = (void *)(records + at + KF_BATCH_HEADER_SIZE);
+                iov[k + 1].iov_base =
+                    (void *)(records + at + KF_BATCH_HEADER_SIZE);
                 iov[k + 1].iov_len = (size_t)h[i].size - KF_BATCH_HEADER_SIZE;
                 want += h[i].size;
                 at += (size_t)h[i].size;
@@ -800,8 +839,7 @@ int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
             if (last_seq > INT32_MAX)
                 last_seq -= (int64_t)INT32_MAX + 1;
             kf_pstate_update(l->ps, h[i].producer_id, h[i].producer_epoch,
-                             h[i].base_seq, (int32_t)last_seq,
-                             h[i].base_offset,
+                             h[i].base_seq, (int32_t)last_seq, h[i].base_offset,
                              h[i].base_offset + h[i].last_delta, h[i].max_ts,
                              now_ms);
         }
@@ -1021,7 +1059,8 @@ int kf_log_truncate(kf_log_t *l, int64_t offset)
             /* the first segment has exactly that base: empty it */
             while (l->nsegs > 1)
                 seg_remove_at(l, l->nsegs - 1);
-            rc = kf_seg_truncate(l->segs[0], offset, l->cfg.index_interval_bytes);
+            rc = kf_seg_truncate(l->segs[0], offset,
+                                 l->cfg.index_interval_bytes);
             if (rc < 0)
                 return rc;
         } else if (rc < 0) {
@@ -1082,7 +1121,7 @@ int kf_log_retain(kf_log_t *l, int64_t now_ms)
     /* Kafka: if even the active segment is past retention.ms, roll so
      * that it can go too (Log.deleteSegments). */
     if (l->cfg.retention_ms >= 0 && active(l)->size > 0) {
-        int i;
+        int  i;
         bool all = true;
 
         for (i = 0; i < l->nsegs && all; i++)
@@ -1115,11 +1154,12 @@ int kf_log_retain(kf_log_t *l, int64_t now_ms)
     }
     kf_pstate_expire(l->ps, now_ms, PRODUCER_MAX_AGE);
     if (deleted > 0 && l->job == NULL)
-        flush_request(l, l->flushed);   /* make the renames durable */
+        flush_request(l, l->flushed); /* make the renames durable */
     return deleted;
 }
 
-/* ---- compaction ------------------------------------------------------------ */
+/* ---- compaction ------------------------------------------------------------
+ */
 
 struct compact_job {
     uv_work_t             req;
@@ -1129,8 +1169,8 @@ struct compact_job {
     int64_t               active_base;
     int64_t               now_ms;
     int                   status;
-    void                (*done)(void *arg, int status);
-    void                 *arg;
+    void (*done)(void *arg, int status);
+    void *arg;
 };
 
 static void compact_work(uv_work_t *req)
@@ -1152,11 +1192,13 @@ static int compact_reload(kf_log_t *l, int64_t active_base)
         bool      rebuild;
         int64_t   cut;
 
-        rc = kf_seg_open(l->dir, old->base, false, old->created_ms, &s, &rebuild);
+        rc = kf_seg_open(l->dir, old->base, false, old->created_ms, &s,
+                         &rebuild);
         if (rc < 0)
             break;
         seg_adopt(l, s);
-        rc = rebuild ? kf_seg_recover(s, false, s->base, l->cfg.index_interval_bytes, &cut)
+        rc = rebuild ? kf_seg_recover(s, false, s->base,
+                                      l->cfg.index_interval_bytes, &cut)
                      : kf_seg_load_tail(s, l->cfg.index_interval_bytes, &cut);
         if (rc < 0) {
             kf_seg_unref(s);
@@ -1164,7 +1206,7 @@ static int compact_reload(kf_log_t *l, int64_t active_base)
         }
         s->created_ms = old->created_ms;
         l->segs[i] = s;
-        kf_seg_unref(old);   /* its fds close when the last slice goes */
+        kf_seg_unref(old); /* its fds close when the last slice goes */
     }
     return rc;
 }
@@ -1238,7 +1280,8 @@ int kf_log_compact(kf_log_t *l, const struct kf_compact_cfg *c, int64_t now_ms,
     return 0;
 }
 
-/* ---- listing --------------------------------------------------------------- */
+/* ---- listing ---------------------------------------------------------------
+ */
 
 int kf_log_segments(const kf_log_t *l, struct kf_log_seg_info *out, int n)
 {
@@ -1257,7 +1300,8 @@ int kf_log_segments(const kf_log_t *l, struct kf_log_seg_info *out, int n)
     return l->nsegs;
 }
 
-/* ---- open / recovery ------------------------------------------------------ */
+/* ---- open / recovery ------------------------------------------------------
+ */
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -1269,7 +1313,7 @@ static int cmp_i64(const void *a, const void *b)
 /* "<20 digits><suffix>" -> offset, or -1. */
 static int64_t name_offset(const char *name, const char *suffix)
 {
-    size_t n = strlen(name), sl = strlen(suffix), i;
+    size_t  n = strlen(name), sl = strlen(suffix), i;
     int64_t v = 0;
 
     if (n != 20 + sl || strcmp(name + 20, suffix) != 0)
@@ -1378,7 +1422,7 @@ static void log_free(kf_log_t *l)
 
 int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
                 const char *topic, int32_t partition,
-                const struct kf_log_config *cfg,
+                const struct kf_log_config    *cfg,
                 const struct kf_log_open_opts *o, int64_t *truncated)
 {
     kf_log_t      *l = xcalloc(1, sizeof *l);
@@ -1443,8 +1487,7 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
         /* A segment must be scanned with CRC checks if it may hold
          * unflushed bytes: after an unclean shutdown, every segment that
          * reaches past the recovery point. */
-        verify_all = !o->clean &&
-                     (i == nb - 1 || rp < 0 || bases[i + 1] > rp);
+        verify_all = !o->clean && (i == nb - 1 || rp < 0 || bases[i + 1] > rp);
         if (s->base < min_off) {
             rc = ERR_CORRUPT; /* overlapping segments: not a Kafka log */
             kf_seg_unref(s);
@@ -1468,13 +1511,14 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
             int k;
 
             for (k = i + 1; k < nb; k++) {
-                static const char *const sfx[] = { ".log", ".index",
-                                                   ".timeindex" };
-                size_t m;
-                struct stat st;
+                static const char *const sfx[] = {".log", ".index",
+                                                  ".timeindex"};
+                size_t                   m;
+                struct stat              st;
 
                 for (m = 0; m < 3; m++) {
-                    p = xasprintf("%s/%020" PRId64 "%s", l->dir, bases[k], sfx[m]);
+                    p = xasprintf("%s/%020" PRId64 "%s", l->dir, bases[k],
+                                  sfx[m]);
                     if (m == 0 && stat(p, &st) == 0)
                         cut_total += st.st_size;
                     unlink(p);
@@ -1529,7 +1573,8 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
     if (o->clean)
         l->flushed = kf_log_end(l);
     else
-        l->flushed = rp < 0 ? l->start : (rp < kf_log_end(l) ? rp : kf_log_end(l));
+        l->flushed =
+            rp < 0 ? l->start : (rp < kf_log_end(l) ? rp : kf_log_end(l));
     if (l->flushed < l->start)
         l->flushed = l->start;
 
@@ -1537,7 +1582,7 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
     rc = kf_ckpt_read(p, 2, epoch_row, l);
     free(p);
     if (rc < 0) {
-        l->nepochs = 0;     /* missing or damaged: rebuilt as we go */
+        l->nepochs = 0; /* missing or damaged: rebuilt as we go */
         free(l->epochs);
         l->epochs = NULL;
     }
@@ -1564,13 +1609,14 @@ fail:
     return rc;
 }
 
-/* ---- close / destroy ------------------------------------------------------- */
+/* ---- close / destroy -------------------------------------------------------
+ */
 
 static void close_finish(kf_log_t *l)
 {
     void (*cb)(void *, int) = l->closed_cb;
-    void  *arg = l->closed_arg;
-    int    status = l->close_status;
+    void *arg = l->closed_arg;
+    int   status = l->close_status;
 
     waiters_fail_all(l, ERR_CLOSED);
     while (l->nsegs > 0)
@@ -1608,8 +1654,8 @@ void kf_log_close(kf_log_t *l, void (*done)(void *arg, int status), void *arg)
         }
     }
     kf_pstate_encode(l->ps, &j->snapshot);
-    j->snapshot_path = xasprintf("%s/%020" PRId64 ".snapshot", l->dir,
-                                 kf_log_end(l));
+    j->snapshot_path =
+        xasprintf("%s/%020" PRId64 ".snapshot", l->dir, kf_log_end(l));
     j->sync_dir = true;
     l->busy++;
     if (uv_queue_work(l->loop, &j->req, flush_work, flush_done) < 0) {

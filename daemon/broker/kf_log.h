@@ -47,24 +47,24 @@ typedef struct kf_seg    kf_seg_t;
 
 /* Record batch v2 header (DefaultRecordBatch.java), byte offsets. */
 enum {
-    KF_BATCH_BASE_OFFSET     = 0,  /* int64, rewritten by kf_log_append */
-    KF_BATCH_LENGTH          = 8,  /* int32, bytes after this field */
-    KF_BATCH_LEADER_EPOCH    = 12, /* int32, rewritten by kf_log_append */
-    KF_BATCH_MAGIC           = 16, /* int8, == 2 */
-    KF_BATCH_CRC             = 17, /* uint32, CRC-32C of bytes 21..end */
-    KF_BATCH_ATTRIBUTES      = 21, /* int16 */
-    KF_BATCH_LAST_DELTA      = 23, /* int32 lastOffsetDelta */
-    KF_BATCH_BASE_TIMESTAMP  = 27, /* int64 */
-    KF_BATCH_MAX_TIMESTAMP   = 35, /* int64 */
-    KF_BATCH_PRODUCER_ID     = 43, /* int64, -1 = none */
-    KF_BATCH_PRODUCER_EPOCH  = 51, /* int16 */
-    KF_BATCH_BASE_SEQUENCE   = 53, /* int32 */
-    KF_BATCH_RECORD_COUNT    = 57, /* int32 */
-    KF_BATCH_HEADER_SIZE     = 61, /* records start here */
-    KF_BATCH_LOG_OVERHEAD    = 12, /* baseOffset + length */
+    KF_BATCH_BASE_OFFSET = 0,     /* int64, rewritten by kf_log_append */
+    KF_BATCH_LENGTH = 8,          /* int32, bytes after this field */
+    KF_BATCH_LEADER_EPOCH = 12,   /* int32, rewritten by kf_log_append */
+    KF_BATCH_MAGIC = 16,          /* int8, == 2 */
+    KF_BATCH_CRC = 17,            /* uint32, CRC-32C of bytes 21..end */
+    KF_BATCH_ATTRIBUTES = 21,     /* int16 */
+    KF_BATCH_LAST_DELTA = 23,     /* int32 lastOffsetDelta */
+    KF_BATCH_BASE_TIMESTAMP = 27, /* int64 */
+    KF_BATCH_MAX_TIMESTAMP = 35,  /* int64 */
+    KF_BATCH_PRODUCER_ID = 43,    /* int64, -1 = none */
+    KF_BATCH_PRODUCER_EPOCH = 51, /* int16 */
+    KF_BATCH_BASE_SEQUENCE = 53,  /* int32 */
+    KF_BATCH_RECORD_COUNT = 57,   /* int32 */
+    KF_BATCH_HEADER_SIZE = 61,    /* records start here */
+    KF_BATCH_LOG_OVERHEAD = 12,   /* baseOffset + length */
     KF_BATCH_ATTR_LOG_APPEND_TIME = 0x08, /* timestampType bit */
-    KF_BATCH_ATTR_TRANSACTIONAL   = 0x10,
-    KF_BATCH_ATTR_CONTROL         = 0x20,
+    KF_BATCH_ATTR_TRANSACTIONAL = 0x10,
+    KF_BATCH_ATTR_CONTROL = 0x20,
 };
 
 /* Per-log settings: Kafka's topic-level keys (broker-level log.* keys are
@@ -81,10 +81,10 @@ struct kf_log_config {
                                      when an index would exceed it */
     int32_t max_message_bytes;    /* max.message.bytes (1 MiB + 12); the
                                      handler checks it, kept for the UI */
-    bool    log_append_time;      /* message.timestamp.type=LogAppendTime */
-    bool    cleanup_delete;       /* cleanup.policy has "delete" (default):
+    bool log_append_time;         /* message.timestamp.type=LogAppendTime */
+    bool cleanup_delete;          /* cleanup.policy has "delete" (default):
                                      retention applies */
-    bool    cleanup_compact;      /* cleanup.policy has "compact": the
+    bool cleanup_compact;         /* cleanup.policy has "compact": the
                                      manager's cleaner runs kf_log_compact.
                                      __consumer_offsets is always
                                      compact-only, as Kafka's. */
@@ -95,10 +95,10 @@ void kf_log_config_default(struct kf_log_config *c);
 /* ---- appending ------------------------------------------------------ */
 
 struct kf_log_append_result {
-    int64_t base_offset;    /* offset given to the first record */
-    int64_t last_offset;    /* offset of the last record */
-    int64_t log_append_time;/* now_ms if LogAppendTime, else -1 */
-    int64_t log_start;      /* log start offset after the append */
+    int64_t base_offset;     /* offset given to the first record */
+    int64_t last_offset;     /* offset of the last record */
+    int64_t log_append_time; /* now_ms if LogAppendTime, else -1 */
+    int64_t log_start;       /* log start offset after the append */
 };
 
 /* Called on the loop thread once the flush policy is satisfied for an
@@ -137,7 +137,7 @@ int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
  * on the loop thread, so long-poll fetches can be woken.  One hook per
  * log; NULL removes it.  The hook must not append to the same log. */
 typedef void kf_log_notify_fn(void *arg, kf_log_t *l);
-void kf_log_set_notify(kf_log_t *l, kf_log_notify_fn *fn, void *arg);
+void         kf_log_set_notify(kf_log_t *l, kf_log_notify_fn *fn, void *arg);
 
 /* ---- offsets -------------------------------------------------------- */
 
@@ -149,11 +149,11 @@ int64_t kf_log_flushed(const kf_log_t *l); /* recovery point: all offsets
 int64_t kf_log_size(const kf_log_t *l);    /* bytes in all segments */
 /* fdatasync rounds completed (metrics; tests of group commit). */
 uint64_t kf_log_flush_count(const kf_log_t *l);
-int32_t kf_log_leader_epoch(const kf_log_t *l); /* newest epoch appended
-                                                   or set; -1 if none */
+int32_t  kf_log_leader_epoch(const kf_log_t *l); /* newest epoch appended
+                                                    or set; -1 if none */
 const char *kf_log_topic(const kf_log_t *l);
 int32_t     kf_log_partition(const kf_log_t *l);
-const char *kf_log_dir(const kf_log_t *l);  /* the partition directory */
+const char *kf_log_dir(const kf_log_t *l); /* the partition directory */
 
 /* Record a new leader epoch starting at the LEO (leader-epoch-checkpoint
  * is rewritten).  Returns 0 or < 0 on I/O error. */
@@ -243,8 +243,8 @@ void kf_log_flush(kf_log_t *l, kf_log_flushed_cb *cb, void *arg);
  * (queued), ERR_STATE (already running, or nothing below the active
  * segment) or ERR_CLOSED. */
 struct kf_compact_cfg;
-int kf_log_compact(kf_log_t *l, const struct kf_compact_cfg *c, int64_t now_ms,
-                   void (*done)(void *arg, int status), void *arg);
+int  kf_log_compact(kf_log_t *l, const struct kf_compact_cfg *c, int64_t now_ms,
+                    void (*done)(void *arg, int status), void *arg);
 bool kf_log_compacting(const kf_log_t *l);
 
 /* ---- producer state ------------------------------------------------- */
@@ -259,10 +259,10 @@ kf_pstate_t *kf_log_pstate(kf_log_t *l);
 
 struct kf_log_seg_info {
     int64_t base_offset;
-    int64_t next_offset;      /* offset after its last batch */
-    int64_t size;             /* bytes in the .log */
-    int64_t created_ms;       /* wall time the segment was created/opened */
-    int64_t max_timestamp;    /* largest batch max timestamp; -1 if empty */
+    int64_t next_offset;   /* offset after its last batch */
+    int64_t size;          /* bytes in the .log */
+    int64_t created_ms;    /* wall time the segment was created/opened */
+    int64_t max_timestamp; /* largest batch max timestamp; -1 if empty */
     bool    active;
 };
 
@@ -273,11 +273,11 @@ int kf_log_segments(const kf_log_t *l, struct kf_log_seg_info *out, int n);
 /* ---- one log without a manager (tests, tools) ----------------------- */
 
 struct kf_log_open_opts {
-    int64_t recovery_point;  /* offsets below are known fsynced; -1 none */
-    int64_t log_start;       /* from log-start-offset-checkpoint; -1 none */
-    bool    clean;           /* the clean-shutdown marker was present */
-    bool    create;          /* create the directory if missing */
-    int64_t now_ms;          /* wall time */
+    int64_t recovery_point; /* offsets below are known fsynced; -1 none */
+    int64_t log_start;      /* from log-start-offset-checkpoint; -1 none */
+    bool    clean;          /* the clean-shutdown marker was present */
+    bool    create;         /* create the directory if missing */
+    int64_t now_ms;         /* wall time */
 };
 
 /* Open <root>/<topic>-<partition>/ and recover it: segments after the
@@ -291,7 +291,7 @@ struct kf_log_open_opts {
  * the bytes cut.  Returns 0 or < 0. */
 int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
                 const char *topic, int32_t partition,
-                const struct kf_log_config *cfg,
+                const struct kf_log_config    *cfg,
                 const struct kf_log_open_opts *o, int64_t *truncated);
 
 /* Clean close: seal the active segment, fsync everything, write the
@@ -299,8 +299,7 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
  * release every segment (fds close once no slice refers to them), free
  * the log and run done(arg, status) on the loop (status < 0 if the final
  * flush failed: the caller must not write the clean-shutdown marker). */
-void kf_log_close(kf_log_t *l, void (*done)(void *arg, int status),
-                  void *arg);
+void kf_log_close(kf_log_t *l, void (*done)(void *arg, int status), void *arg);
 
 /* Delete the partition: waiters get ERR_CLOSED now, the directory is
  * renamed to <topic>-<partition>.<uuid>-delete and removed off the loop,
@@ -311,15 +310,15 @@ int kf_log_destroy(kf_log_t *l);
 /* ---- log manager ---------------------------------------------------- */
 
 struct kf_logmgr_config {
-    const char *const *dirs;      /* log.dirs (copied) */
-    int                ndirs;
-    int32_t            broker_id;
-    struct kf_log_config defaults;   /* from the broker's log.* keys */
-    int64_t retention_check_ms;      /* log.retention.check.interval.ms */
-    int64_t flush_check_ms;          /* log.flush.scheduler.interval.ms */
-    int64_t checkpoint_ms;           /* log.flush.offset.checkpoint.interval.ms */
-    bool    cleaner_disable;         /* log.cleaner.enable=false: only
-                                        __consumer_offsets is compacted */
+    const char *const   *dirs; /* log.dirs (copied) */
+    int                  ndirs;
+    int32_t              broker_id;
+    struct kf_log_config defaults; /* from the broker's log.* keys */
+    int64_t retention_check_ms;    /* log.retention.check.interval.ms */
+    int64_t flush_check_ms;        /* log.flush.scheduler.interval.ms */
+    int64_t checkpoint_ms;         /* log.flush.offset.checkpoint.interval.ms */
+    bool    cleaner_disable;       /* log.cleaner.enable=false: only
+                                      __consumer_offsets is compacted */
 };
 
 /* Starts the manager: creates missing log dirs, locks each (.lock, so two
@@ -371,7 +370,7 @@ int kf_logmgr_delete(kf_logmgr_t *m, const char *topic, int32_t partition);
 
 /* Every open log, in no particular order; fn returns non-zero to stop. */
 void kf_logmgr_foreach(kf_logmgr_t *m, int (*fn)(void *arg, kf_log_t *l),
-                       void *arg);
+                       void        *arg);
 int  kf_logmgr_count(const kf_logmgr_t *m);
 
 /* The log dirs (for DescribeLogDirs), and the dir a log lives in. */

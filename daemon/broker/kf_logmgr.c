@@ -28,13 +28,13 @@
 #include "props.h"
 #include "xalloc.h"
 
-#define CLEAN_MARKER  ".kafka_cleanshutdown"
-#define CK_RECOVERY   "recovery-point-offset-checkpoint"
-#define CK_START      "log-start-offset-checkpoint"
-#define CK_REPL       "replication-offset-checkpoint"
-#define CK_CLEANER    "cleaner-offset-checkpoint"
-#define NCKPT         4
-#define TOPIC_MAX     249
+#define CLEAN_MARKER ".kafka_cleanshutdown"
+#define CK_RECOVERY "recovery-point-offset-checkpoint"
+#define CK_START "log-start-offset-checkpoint"
+#define CK_REPL "replication-offset-checkpoint"
+#define CK_CLEANER "cleaner-offset-checkpoint"
+#define NCKPT 4
+#define TOPIC_MAX 249
 
 struct mgr_dir {
     char *path;
@@ -49,7 +49,7 @@ struct mgr_entry {
     int               dir;
 };
 
-struct ck_row {                 /* a checkpoint entry read at start */
+struct ck_row { /* a checkpoint entry read at start */
     char   *topic;
     int32_t partition;
     int64_t offset;
@@ -61,23 +61,23 @@ struct ck_set {
 };
 
 struct kf_logmgr {
-    uv_loop_t            *loop;
+    uv_loop_t              *loop;
     struct kf_logmgr_config cfg;
-    struct mgr_dir       *dirs;
-    int                   ndirs;
-    struct mgr_entry    **buckets;
-    size_t                nbuckets, n;
-    char                  cluster_id[64];
-    char                  cluster_id_open[64]; /* from meta.properties */
-    uv_timer_t            t_retain, t_flush, t_ckpt, t_clean;
-    int                   handles;     /* timers still open */
-    bool                  closing;
-    bool                  ckpt_running;
-    int                   closing_logs;
-    int                   close_status;
-    void                (*done)(void *arg);
-    void                 *done_arg;
-    struct ckpt_job      *final;       /* written when all logs closed */
+    struct mgr_dir         *dirs;
+    int                     ndirs;
+    struct mgr_entry      **buckets;
+    size_t                  nbuckets, n;
+    char                    cluster_id[64];
+    char                    cluster_id_open[64]; /* from meta.properties */
+    uv_timer_t              t_retain, t_flush, t_ckpt, t_clean;
+    int                     handles; /* timers still open */
+    bool                    closing;
+    bool                    ckpt_running;
+    int                     closing_logs;
+    int                     close_status;
+    void (*done)(void *arg);
+    void            *done_arg;
+    struct ckpt_job *final; /* written when all logs closed */
 };
 
 /* ---- table -------------------------------------------------------------- */
@@ -95,7 +95,8 @@ static size_t key_hash(const char *topic, int32_t partition)
 static struct mgr_entry **slot_of(kf_logmgr_t *m, const char *topic,
                                   int32_t partition)
 {
-    struct mgr_entry **pp = &m->buckets[key_hash(topic, partition) & (m->nbuckets - 1)];
+    struct mgr_entry **pp =
+        &m->buckets[key_hash(topic, partition) & (m->nbuckets - 1)];
 
     while (*pp != NULL && !(kf_log_partition((*pp)->log) == partition &&
                             strcmp(kf_log_topic((*pp)->log), topic) == 0))
@@ -114,8 +115,9 @@ static void table_grow(kf_logmgr_t *m)
         struct mgr_entry *e = old[i], *next;
 
         for (; e != NULL; e = next) {
-            size_t b = key_hash(kf_log_topic(e->log), kf_log_partition(e->log)) &
-                       (m->nbuckets - 1);
+            size_t b =
+                key_hash(kf_log_topic(e->log), kf_log_partition(e->log)) &
+                (m->nbuckets - 1);
 
             next = e->next;
             e->next = m->buckets[b];
@@ -127,7 +129,7 @@ static void table_grow(kf_logmgr_t *m)
 
 static void table_add(kf_logmgr_t *m, kf_log_t *l, int dir)
 {
-    struct mgr_entry *e = xcalloc(1, sizeof *e);
+    struct mgr_entry  *e = xcalloc(1, sizeof *e);
     struct mgr_entry **pp;
 
     if (m->n + 1 > m->nbuckets)
@@ -151,7 +153,7 @@ kf_log_t *kf_logmgr_get(kf_logmgr_t *m, const char *topic, int32_t partition)
 }
 
 void kf_logmgr_foreach(kf_logmgr_t *m, int (*fn)(void *arg, kf_log_t *l),
-                       void *arg)
+                       void        *arg)
 {
     size_t i;
 
@@ -166,13 +168,22 @@ void kf_logmgr_foreach(kf_logmgr_t *m, int (*fn)(void *arg, kf_log_t *l),
     }
 }
 
-int kf_logmgr_count(const kf_logmgr_t *m) { return (int)m->n; }
-int kf_logmgr_ndirs(const kf_logmgr_t *m) { return m->ndirs; }
+int kf_logmgr_count(const kf_logmgr_t *m)
+{
+    return (int)m->n;
+}
+int kf_logmgr_ndirs(const kf_logmgr_t *m)
+{
+    return m->ndirs;
+}
 const char *kf_logmgr_dir(const kf_logmgr_t *m, int i)
 {
     return i >= 0 && i < m->ndirs ? m->dirs[i].path : NULL;
 }
-const char *kf_logmgr_cluster_id(const kf_logmgr_t *m) { return m->cluster_id; }
+const char *kf_logmgr_cluster_id(const kf_logmgr_t *m)
+{
+    return m->cluster_id;
+}
 const char *kf_logmgr_cluster_id_at_open(const kf_logmgr_t *m)
 {
     return m->cluster_id_open;
@@ -254,7 +265,7 @@ static void ck_set_read(struct ck_set *s, const char *dir, const char *name)
     char *p = xasprintf("%s/%s", dir, name);
 
     if (kf_ckpt_read(p, 3, ck_row_add, s) < 0)
-        ck_set_free(s);   /* damaged: as if absent (full recovery) */
+        ck_set_free(s); /* damaged: as if absent (full recovery) */
     free(p);
 }
 
@@ -283,7 +294,7 @@ struct ckpt_job {
     kf_logmgr_t      *m;
     struct ckpt_file *files;
     int               nfiles;
-    char            **markers;     /* clean-shutdown markers to create */
+    char            **markers; /* clean-shutdown markers to create */
     int               nmarkers;
     int               status;
 };
@@ -305,7 +316,7 @@ static int ck_collect_one(void *arg, kf_log_t *l)
     buf_printf(&f[0].rows, "%s %" PRId32 " %" PRId64 "\n", t, p,
                c->final ? kf_log_end(l) : kf_log_flushed(l));
     f[0].nrows++;
-    if (kf_log_start(l) > 0) {    /* Kafka writes only starts > 0 */
+    if (kf_log_start(l) > 0) { /* Kafka writes only starts > 0 */
         buf_printf(&f[1].rows, "%s %" PRId32 " %" PRId64 "\n", t, p,
                    kf_log_start(l));
         f[1].nrows++;
@@ -317,11 +328,11 @@ static int ck_collect_one(void *arg, kf_log_t *l)
 
 static struct ckpt_job *ckpt_collect(kf_logmgr_t *m, bool final)
 {
-    static const char *const names[NCKPT] = { CK_RECOVERY, CK_START, CK_REPL,
-                                              CK_CLEANER };
-    struct ckpt_job  *j = xcalloc(1, sizeof *j);
-    struct ck_collect c = { m, j, final };
-    int               d, k;
+    static const char *const names[NCKPT] = {CK_RECOVERY, CK_START, CK_REPL,
+                                             CK_CLEANER};
+    struct ckpt_job         *j = xcalloc(1, sizeof *j);
+    struct ck_collect        c = {m, j, final};
+    int                      d, k;
 
     j->m = m;
     j->req.data = j;
@@ -341,7 +352,8 @@ static void ckpt_work(uv_work_t *req)
     int              i, rc;
 
     for (i = 0; i < j->nfiles; i++) {
-        rc = kf_ckpt_write(j->files[i].path, &j->files[i].rows, j->files[i].nrows);
+        rc = kf_ckpt_write(j->files[i].path, &j->files[i].rows,
+                           j->files[i].nrows);
         if (rc < 0 && j->status == 0)
             j->status = rc;
     }
@@ -415,9 +427,9 @@ static int meta_kv(void *ud, const struct props_entry *e)
 
 static int meta_write(const char *dir, int32_t broker_id, const char *cluster)
 {
-    char  *p = xasprintf("%s/meta.properties", dir);
-    buf_t  b = BUF_INIT;
-    int    rc;
+    char *p = xasprintf("%s/meta.properties", dir);
+    buf_t b = BUF_INIT;
+    int   rc;
 
     /* BrokerMetadataCheckpoint (ZooKeeper mode, version 0) */
     buf_printf(&b, "#\n#%s\nversion=0\nbroker.id=%" PRId32 "\n",
@@ -442,7 +454,7 @@ int kf_logmgr_set_cluster_id(kf_logmgr_t *m, const char *id)
 
     if (m->cluster_id[0] != '\0') {
         if (strcmp(m->cluster_id, id) != 0)
-            return ERR_CONFIG;   /* InconsistentClusterIdException */
+            return ERR_CONFIG; /* InconsistentClusterIdException */
         return 0;
     }
     if (strlen(id) >= sizeof m->cluster_id)
@@ -493,7 +505,8 @@ static int clean_one(void *arg, kf_log_t *l)
     if (!kf_log_config(l)->cleanup_compact || kf_log_compacting(l))
         return 0;
     /* Kafka compacts __consumer_offsets even with log.cleaner.enable=false */
-    if (m->cfg.cleaner_disable && strcmp(kf_log_topic(l), "__consumer_offsets") != 0)
+    if (m->cfg.cleaner_disable &&
+        strcmp(kf_log_topic(l), "__consumer_offsets") != 0)
         return 0;
     kf_compact_cfg_defaults(&c);
     c.fsync = true;
@@ -552,8 +565,8 @@ static void rm_tree(const char *path)
 
 static int mkdirs(const char *path)
 {
-    char  *p = xstrdup(path), *s;
-    int    rc = 0;
+    char *p = xstrdup(path), *s;
+    int   rc = 0;
 
     for (s = p + 1; *s; s++) {
         if (*s != '/')
@@ -572,8 +585,8 @@ static int mkdirs(const char *path)
 static int open_dir(kf_logmgr_t *m, int di, const char **what)
 {
     struct mgr_dir  *d = &m->dirs[di];
-    struct meta_read mr = { 0 };
-    struct ck_set    rp = { 0 }, ls = { 0 };
+    struct meta_read mr = {0};
+    struct ck_set    rp = {0}, ls = {0};
     DIR             *dh;
     struct dirent   *e;
     char            *p;
@@ -607,12 +620,14 @@ static int open_dir(kf_logmgr_t *m, int di, const char **what)
         return rc;
     }
     if (mr.cluster_id[0] != '\0') {
-        if (m->cluster_id[0] != '\0' && strcmp(m->cluster_id, mr.cluster_id) != 0) {
+        if (m->cluster_id[0] != '\0' &&
+            strcmp(m->cluster_id, mr.cluster_id) != 0) {
             *what = "log dirs disagree on cluster.id";
             return ERR_CONFIG;
         }
         snprintf(m->cluster_id, sizeof m->cluster_id, "%s", mr.cluster_id);
-        snprintf(m->cluster_id_open, sizeof m->cluster_id_open, "%s", mr.cluster_id);
+        snprintf(m->cluster_id_open, sizeof m->cluster_id_open, "%s",
+                 mr.cluster_id);
     }
     if (rc == UV_ENOENT || !mr.has_broker) {
         rc = meta_write(d->path, m->cfg.broker_id, mr.cluster_id);
@@ -652,13 +667,13 @@ static int open_dir(kf_logmgr_t *m, int di, const char **what)
         }
         if (n > 7 && strcmp(e->d_name + n - 7, "-delete") == 0 &&
             strchr(e->d_name, '.') != NULL) {
-            rm_tree(p);          /* a delete interrupted by a stop */
+            rm_tree(p); /* a delete interrupted by a stop */
             free(p);
             continue;
         }
         free(p);
         if (!split_dirname(e->d_name, &topic, &part))
-            continue;            /* "-future" and foreign directories */
+            continue; /* "-future" and foreign directories */
         if (kf_logmgr_get(m, topic, part) != NULL) {
             free(topic);
             *what = "partition present in two log dirs";
@@ -726,8 +741,8 @@ static void mgr_free(kf_logmgr_t *m)
 int kf_logmgr_open(kf_logmgr_t **out, uv_loop_t *loop,
                    const struct kf_logmgr_config *cfg, const char **what)
 {
-    kf_logmgr_t *m;
-    int          i, rc;
+    kf_logmgr_t       *m;
+    int                i, rc;
     static const char *none = "";
 
     if (what != NULL)
@@ -770,7 +785,8 @@ int kf_logmgr_open(kf_logmgr_t **out, uv_loop_t *loop,
     uv_timer_init(loop, &m->t_clean);
     m->t_retain.data = m->t_flush.data = m->t_ckpt.data = m->t_clean.data = m;
     m->handles = 4;
-    uv_timer_start(&m->t_retain, on_retain, clamp_ms(cfg->retention_check_ms, 300000),
+    uv_timer_start(&m->t_retain, on_retain,
+                   clamp_ms(cfg->retention_check_ms, 300000),
                    clamp_ms(cfg->retention_check_ms, 300000));
     uv_timer_start(&m->t_flush, on_flush, clamp_ms(cfg->flush_check_ms, 1000),
                    clamp_ms(cfg->flush_check_ms, 1000));
@@ -778,19 +794,21 @@ int kf_logmgr_open(kf_logmgr_t **out, uv_loop_t *loop,
                    clamp_ms(cfg->checkpoint_ms, 60000));
     uv_unref((uv_handle_t *)&m->t_retain);
     uv_unref((uv_handle_t *)&m->t_flush);
-    uv_timer_start(&m->t_clean, on_clean, 15000, 15000); /* log.cleaner.backoff.ms */
+    uv_timer_start(&m->t_clean, on_clean, 15000,
+                   15000); /* log.cleaner.backoff.ms */
     uv_unref((uv_handle_t *)&m->t_ckpt);
     uv_unref((uv_handle_t *)&m->t_clean);
     *out = m;
     return 0;
 }
 
-/* ---- create / delete ------------------------------------------------------ */
+/* ---- create / delete ------------------------------------------------------
+ */
 
 int kf_logmgr_create(kf_logmgr_t *m, const char *topic, int32_t partition,
                      const struct kf_log_config *cfg, kf_log_t **out)
 {
-    struct kf_log_open_opts o = { -1, -1, false, true, 0 };
+    struct kf_log_open_opts o = {-1, -1, false, true, 0};
     kf_log_t               *l;
     int                     i, best = 0, rc;
 
@@ -841,13 +859,14 @@ int kf_logmgr_delete(kf_logmgr_t *m, const char *topic, int32_t partition)
     return 0;
 }
 
-/* ---- close ----------------------------------------------------------------- */
+/* ---- close -----------------------------------------------------------------
+ */
 
 static void on_timer_closed(uv_handle_t *h)
 {
     kf_logmgr_t *m = h->data;
-    void       (*done)(void *) = m->done;
-    void        *arg = m->done_arg;
+    void (*done)(void *) = m->done;
+    void *arg = m->done_arg;
 
     if (--m->handles > 0)
         return;
@@ -925,7 +944,7 @@ void kf_logmgr_close(kf_logmgr_t *m, void (*done)(void *arg), void *arg)
     /* Checkpoints as they will be once every log is flushed: recovery
      * point = log end. */
     m->final = ckpt_collect(m, true);
-    m->closing_logs = (int)m->n + 1;   /* +1: released below */
+    m->closing_logs = (int)m->n + 1; /* +1: released below */
     kf_logmgr_foreach(m, close_one, m);
     for (b = 0; b < m->nbuckets; b++) {
         struct mgr_entry *e = m->buckets[b], *next;

@@ -21,8 +21,8 @@
 /* Kafka 2.8 ProducerStateManager: ProducerSnapshotVersion = 1, and the
  * fixed size of one ProducerEntry in the snapshot. */
 #define PS_SNAPSHOT_VERSION 1
-#define PS_ENTRY_BYTES      (8 + 2 + 4 + 8 + 4 + 8 + 4 + 8)
-#define PS_MAX_FILE         (64u << 20) /* refuse absurd snapshot files */
+#define PS_ENTRY_BYTES (8 + 2 + 4 + 8 + 4 + 8 + 4 + 8)
+#define PS_MAX_FILE (64u << 20) /* refuse absurd snapshot files */
 
 struct kf_pstate {
     struct kf_pstate_entry *slots; /* producer_id < 0 marks a free slot */
@@ -140,15 +140,15 @@ static void ps_remove_at(kf_pstate_t *ps, size_t i)
 }
 
 const struct kf_pstate_entry *kf_pstate_get(const kf_pstate_t *ps,
-                                            int64_t producer_id)
+                                            int64_t            producer_id)
 {
     return ps_find(ps, producer_id);
 }
 
 void kf_pstate_update(kf_pstate_t *ps, int64_t producer_id, int16_t epoch,
-                      int32_t first_seq, int32_t last_seq,
-                      int64_t first_offset, int64_t last_offset,
-                      int64_t max_timestamp, int64_t now_ms)
+                      int32_t first_seq, int32_t last_seq, int64_t first_offset,
+                      int64_t last_offset, int64_t max_timestamp,
+                      int64_t now_ms)
 {
     struct kf_pstate_entry *e;
     struct kf_pstate_batch *b;
@@ -159,7 +159,7 @@ void kf_pstate_update(kf_pstate_t *ps, int64_t producer_id, int16_t epoch,
     if (e == NULL)
         e = ps_insert(ps, producer_id);
     if (epoch < e->epoch)
-        return;                        /* fenced; never moves back */
+        return; /* fenced; never moves back */
     if (epoch > e->epoch) {
         e->epoch = epoch;
         e->nbatches = 0;
@@ -275,14 +275,14 @@ int kf_pstate_decode(kf_pstate_t *ps, const uint8_t *p, size_t n)
     if (!rd_ok(&r) || count < 0)
         return r.err ? r.err : ERR_MALFORMED;
     for (i = 0; i < count; i++) {
-        int64_t pid = rd_i64(&r);
-        int16_t epoch = rd_i16(&r);
-        int32_t last_seq = rd_i32(&r);
-        int64_t last_off = rd_i64(&r);
-        int32_t delta = rd_i32(&r);
-        int64_t ts = rd_i64(&r);
-        int32_t coord_epoch = rd_i32(&r);
-        int64_t txn_first = rd_i64(&r);
+        int64_t                 pid = rd_i64(&r);
+        int16_t                 epoch = rd_i16(&r);
+        int32_t                 last_seq = rd_i32(&r);
+        int64_t                 last_off = rd_i64(&r);
+        int32_t                 delta = rd_i32(&r);
+        int64_t                 ts = rd_i64(&r);
+        int32_t                 coord_epoch = rd_i32(&r);
+        int64_t                 txn_first = rd_i64(&r);
         struct kf_pstate_entry *e;
 
         if (!rd_ok(&r))

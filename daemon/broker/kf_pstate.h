@@ -35,36 +35,36 @@ struct kf_pstate_batch {
     int32_t last_seq;
     int64_t first_offset;
     int64_t last_offset;
-    int64_t timestamp;    /* the batch's max timestamp */
+    int64_t timestamp; /* the batch's max timestamp */
 };
 
 struct kf_pstate_entry {
-    int64_t producer_id;
-    int16_t epoch;
-    int32_t coordinator_epoch;   /* -1: no transactions yet */
-    int64_t txn_first_offset;    /* -1 */
-    int     nbatches;            /* 0..KF_PSTATE_RECENT, oldest first */
+    int64_t                producer_id;
+    int16_t                epoch;
+    int32_t                coordinator_epoch; /* -1: no transactions yet */
+    int64_t                txn_first_offset;  /* -1 */
+    int                    nbatches; /* 0..KF_PSTATE_RECENT, oldest first */
     struct kf_pstate_batch batches[KF_PSTATE_RECENT];
-    int64_t last_update_ms;      /* wall time of the last update */
+    int64_t                last_update_ms; /* wall time of the last update */
 };
 
 kf_pstate_t *kf_pstate_new(void);
-void         kf_pstate_free(kf_pstate_t *ps);       /* NULL is fine */
+void         kf_pstate_free(kf_pstate_t *ps); /* NULL is fine */
 void         kf_pstate_clear(kf_pstate_t *ps);
 int          kf_pstate_count(const kf_pstate_t *ps);
 
 /* The entry of producer_id, or NULL.  Valid until the next update. */
 const struct kf_pstate_entry *kf_pstate_get(const kf_pstate_t *ps,
-                                            int64_t producer_id);
+                                            int64_t            producer_id);
 
 /* Record one appended batch (producer_id >= 0).  A newer epoch resets the
  * batch history; an older epoch is ignored (the handler fences those
  * before appending; replay may still meet them).  now_ms stamps the
  * entry (pass the batch's max timestamp during replay). */
 void kf_pstate_update(kf_pstate_t *ps, int64_t producer_id, int16_t epoch,
-                      int32_t first_seq, int32_t last_seq,
-                      int64_t first_offset, int64_t last_offset,
-                      int64_t max_timestamp, int64_t now_ms);
+                      int32_t first_seq, int32_t last_seq, int64_t first_offset,
+                      int64_t last_offset, int64_t max_timestamp,
+                      int64_t now_ms);
 
 /* Drop producers whose last update is older than now_ms - max_age_ms
  * (transactional.id.expiration.ms / producer.id.expiration.ms). */

@@ -19,9 +19,9 @@
 #include "kf_log.h"
 #include "xalloc.h"
 
-#define SCAN_WINDOW   (64u << 10)   /* read-ahead for header scans */
-#define IDX_BYTES     8
-#define TIDX_BYTES    12
+#define SCAN_WINDOW (64u << 10) /* read-ahead for header scans */
+#define IDX_BYTES 8
+#define TIDX_BYTES 12
 #define BATCH_MIN_LEN (KF_BATCH_HEADER_SIZE - KF_BATCH_LOG_OVERHEAD) /* 49 */
 
 static int64_t be64(const uint8_t *p)
@@ -81,8 +81,8 @@ int kf_seg_hdr_parse(const uint8_t *p, struct kf_batch_hdr *h)
 
 /* ---- scanner --------------------------------------------------------- */
 
-void kf_seg_scan_init(struct kf_seg_scan *sc, int fd, int64_t pos,
-                      int64_t end, bool verify, int64_t min_offset)
+void kf_seg_scan_init(struct kf_seg_scan *sc, int fd, int64_t pos, int64_t end,
+                      bool verify, int64_t min_offset)
 {
     memset(sc, 0, sizeof *sc);
     sc->fd = fd;
@@ -122,19 +122,21 @@ static int pread_full(int fd, uint8_t *p, size_t n, int64_t off, size_t *got)
 
 /* Make buf hold [pos, pos + n) (n <= cap); returns a pointer or NULL if
  * the file ends first (*rc = 0) or a read failed (*rc < 0). */
-static const uint8_t *scan_window(struct kf_seg_scan *sc, int64_t pos,
-                                  size_t n, int *rc)
+static const uint8_t *scan_window(struct kf_seg_scan *sc, int64_t pos, size_t n,
+                                  int *rc)
 {
     size_t got;
 
     *rc = 0;
-    if (pos >= sc->win_pos && pos + (int64_t)n <= sc->win_pos + (int64_t)sc->win_len)
+    if (pos >= sc->win_pos &&
+        pos + (int64_t)n <= sc->win_pos + (int64_t)sc->win_len)
         return sc->buf + (pos - sc->win_pos);
     if (pos + (int64_t)n > sc->end)
         return NULL;
     *rc = pread_full(sc->fd, sc->buf,
-                     (size_t)(sc->end - pos < (int64_t)sc->cap ? sc->end - pos
-                                                               : (int64_t)sc->cap),
+                     (size_t)(sc->end - pos < (int64_t)sc->cap
+                                  ? sc->end - pos
+                                  : (int64_t)sc->cap),
                      pos, &got);
     sc->win_pos = pos;
     sc->win_len = *rc < 0 ? 0 : got;
@@ -152,14 +154,14 @@ int kf_seg_scan_next(struct kf_seg_scan *sc, struct kf_batch_hdr *h)
         return 0;
     p = scan_window(sc, sc->pos, KF_BATCH_HEADER_SIZE, &rc);
     if (p == NULL)
-        return rc < 0 ? rc : ERR_CORRUPT;      /* torn header */
+        return rc < 0 ? rc : ERR_CORRUPT; /* torn header */
     if (kf_seg_hdr_parse(p, h) < 0)
         return ERR_CORRUPT;
     h->pos = sc->pos;
     if (h->base_offset < sc->min_offset)
-        return ERR_CORRUPT;                   /* offsets must increase */
+        return ERR_CORRUPT; /* offsets must increase */
     if (sc->pos + h->size > sc->end)
-        return ERR_CORRUPT;                   /* torn body */
+        return ERR_CORRUPT; /* torn body */
     if (sc->verify) {
         /* CRC-32C of bytes [21, size): streamed through the window so a
          * batch larger than it is never held whole. */
@@ -168,8 +170,9 @@ int kf_seg_scan_next(struct kf_seg_scan *sc, struct kf_batch_hdr *h)
         int64_t  stop = sc->pos + h->size;
 
         while (at < stop) {
-            size_t chunk = (size_t)(stop - at < (int64_t)sc->cap ? stop - at
-                                                                 : (int64_t)sc->cap);
+            size_t chunk =
+                (size_t)(stop - at < (int64_t)sc->cap ? stop - at
+                                                      : (int64_t)sc->cap);
 
             p = scan_window(sc, at, chunk, &rc);
             if (p == NULL)
@@ -269,7 +272,7 @@ static bool load_indexes(kf_seg_t *s, int64_t log_size)
         int32_t rel = be32(p + i + 8);
 
         if (rel < 0 || (s->ntidx > 0 && (ts <= s->tidx[s->ntidx - 1].ts ||
-                                        rel < s->tidx[s->ntidx - 1].rel)))
+                                         rel < s->tidx[s->ntidx - 1].rel)))
             ok = false;
         else
             tidx_push(s, ts, rel);
@@ -311,11 +314,13 @@ int kf_seg_open(const char *dir, int64_t base, bool create, int64_t now_ms,
     }
     p = kf_seg_file(s, ".index");
     had_idx = access(p, F_OK) == 0;
-    s->ifd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | (create ? O_TRUNC : 0), 0644);
+    s->ifd =
+        open(p, O_RDWR | O_CREAT | O_CLOEXEC | (create ? O_TRUNC : 0), 0644);
     free(p);
     p = kf_seg_file(s, ".timeindex");
     had_tidx = access(p, F_OK) == 0;
-    s->tfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | (create ? O_TRUNC : 0), 0644);
+    s->tfd =
+        open(p, O_RDWR | O_CREAT | O_CLOEXEC | (create ? O_TRUNC : 0), 0644);
     free(p);
     if (s->ifd < 0 || s->tfd < 0 || fstat(s->fd, &st) < 0) {
         rc = -errno;
@@ -381,7 +386,8 @@ static int pwrite_full(int fd, const uint8_t *p, size_t n, int64_t off)
     size_t done = 0;
 
     while (done < n) {
-        ssize_t w = pwrite(fd, p + done, n - done, (off_t)(off + (int64_t)done));
+        ssize_t w =
+            pwrite(fd, p + done, n - done, (off_t)(off + (int64_t)done));
 
         if (w < 0 && errno == EINTR)
             continue;
@@ -395,7 +401,7 @@ static int pwrite_full(int fd, const uint8_t *p, size_t n, int64_t off)
 /* Write the entries not yet in the files (one pwrite per file). */
 static int sync_index_files(kf_seg_t *s)
 {
-    uint8_t stackbuf[512];
+    uint8_t  stackbuf[512];
     uint8_t *p;
     size_t   i, n;
     int      rc = 0;
@@ -440,7 +446,8 @@ static void account_batch(kf_seg_t *s, const struct kf_batch_hdr *h,
     int64_t last = h->base_offset + h->last_delta;
 
     if (s->bytes_since_index > index_interval) {
-        if (s->nidx == 0 || s->idx[s->nidx - 1].rel < (int32_t)(h->base_offset - s->base))
+        if (s->nidx == 0 ||
+            s->idx[s->nidx - 1].rel < (int32_t)(h->base_offset - s->base))
             idx_push(s, (int32_t)(h->base_offset - s->base), (int32_t)h->pos);
         if (s->max_ts >= 0 &&
             (s->ntidx == 0 || s->tidx[s->ntidx - 1].ts < s->max_ts))

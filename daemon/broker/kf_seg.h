@@ -27,9 +27,9 @@ typedef struct kf_seg kf_seg_t;
 
 /* A record batch v2 header as stored (kf_log.h KF_BATCH_* offsets). */
 struct kf_batch_hdr {
-    int64_t  pos;            /* file position of byte 0 */
+    int64_t  pos; /* file position of byte 0 */
     int64_t  base_offset;
-    int32_t  size;           /* whole batch: 12 + batchLength */
+    int32_t  size; /* whole batch: 12 + batchLength */
     int32_t  leader_epoch;
     int8_t   magic;
     uint32_t crc;
@@ -49,32 +49,38 @@ struct kf_batch_hdr {
  * for callers. */
 int kf_seg_hdr_parse(const uint8_t *p, struct kf_batch_hdr *h);
 
-struct kf_seg_ientry { int32_t rel; int32_t pos; };
-struct kf_seg_tentry { int64_t ts; int32_t rel; };
+struct kf_seg_ientry {
+    int32_t rel;
+    int32_t pos;
+};
+struct kf_seg_tentry {
+    int64_t ts;
+    int32_t rel;
+};
 
 struct kf_seg {
-    int64_t base;            /* base offset (the file name) */
-    int64_t next;            /* offset after the last batch */
-    int64_t size;            /* bytes in .log */
-    int     fd, ifd, tfd;    /* .log, .index, .timeindex */
-    char   *path;            /* "<dir>/<20-digit base>" (no suffix) */
+    int64_t               base;         /* base offset (the file name) */
+    int64_t               next;         /* offset after the last batch */
+    int64_t               size;         /* bytes in .log */
+    int                   fd, ifd, tfd; /* .log, .index, .timeindex */
+    char                 *path; /* "<dir>/<20-digit base>" (no suffix) */
     struct kf_seg_ientry *idx;
-    size_t  nidx, capidx;
+    size_t                nidx, capidx;
     struct kf_seg_tentry *tidx;
-    size_t  ntidx, captidx;
-    size_t  idx_synced;      /* entries already in the .index file */
-    size_t  tidx_synced;
-    int64_t bytes_since_index;
-    int64_t max_ts;          /* largest batch max timestamp; -1 */
-    int64_t max_ts_off;      /* offset of that batch's last record */
-    int64_t first_ts;        /* first batch's max timestamp; -1 */
-    int64_t created_ms;      /* wall time created or opened */
-    int     refs;            /* the log's + read slices' + flush jobs' */
-    unsigned doomed : 1;     /* deleted: unlink/close when refs reach 0 */
-    unsigned dir_gone : 1;   /* the whole directory is being removed */
+    size_t                ntidx, captidx;
+    size_t                idx_synced; /* entries already in the .index file */
+    size_t                tidx_synced;
+    int64_t               bytes_since_index;
+    int64_t               max_ts;     /* largest batch max timestamp; -1 */
+    int64_t               max_ts_off; /* offset of that batch's last record */
+    int64_t               first_ts;   /* first batch's max timestamp; -1 */
+    int64_t               created_ms; /* wall time created or opened */
+    int                   refs;  /* the log's + read slices' + flush jobs' */
+    unsigned doomed : 1;         /* deleted: unlink/close when refs reach 0 */
+    unsigned dir_gone : 1;       /* the whole directory is being removed */
     unsigned unflushed_meta : 1; /* index bytes not yet fsynced */
-    void  (*on_last_ref)(kf_seg_t *s); /* set by the owner */
-    void   *owner;
+    void (*on_last_ref)(kf_seg_t *s); /* set by the owner */
+    void *owner;
 };
 
 /* Open (create) the segment at dir/<base>.  With create the .log is
@@ -84,10 +90,10 @@ struct kf_seg {
 int  kf_seg_open(const char *dir, int64_t base, bool create, int64_t now_ms,
                  kf_seg_t **out, bool *needs_rebuild);
 void kf_seg_ref(kf_seg_t *s);
-void kf_seg_unref(kf_seg_t *s);   /* the last one calls on_last_ref, or
-                                     kf_seg_close_fds + kf_seg_free */
+void kf_seg_unref(kf_seg_t *s); /* the last one calls on_last_ref, or
+                                   kf_seg_close_fds + kf_seg_free */
 void kf_seg_close_fds(kf_seg_t *s);
-void kf_seg_free(kf_seg_t *s);    /* memory only; fds must be closed */
+void kf_seg_free(kf_seg_t *s); /* memory only; fds must be closed */
 /* Paths of the three files (malloc'd); suffix ".log", ".index", ... */
 char *kf_seg_file(const kf_seg_t *s, const char *suffix);
 
@@ -143,18 +149,18 @@ int kf_seg_seal(kf_seg_t *s);
 /* A forward scanner over batch headers with a read-ahead window. */
 struct kf_seg_scan {
     int      fd;
-    int64_t  pos;            /* position of the next batch */
-    int64_t  end;            /* stop here (file size) */
-    bool     verify;         /* check CRC-32C */
-    int64_t  min_offset;     /* next base offset must be >= this */
+    int64_t  pos;        /* position of the next batch */
+    int64_t  end;        /* stop here (file size) */
+    bool     verify;     /* check CRC-32C */
+    int64_t  min_offset; /* next base offset must be >= this */
     uint8_t *buf;
     size_t   cap;
-    int64_t  win_pos;        /* file position of buf[0] */
+    int64_t  win_pos; /* file position of buf[0] */
     size_t   win_len;
 };
 
-void kf_seg_scan_init(struct kf_seg_scan *sc, int fd, int64_t pos,
-                      int64_t end, bool verify, int64_t min_offset);
+void kf_seg_scan_init(struct kf_seg_scan *sc, int fd, int64_t pos, int64_t end,
+                      bool verify, int64_t min_offset);
 /* 1: *h is the next batch (sc->pos moves past it); 0: clean end;
  * ERR_CORRUPT: the batch at sc->pos is torn or invalid; -errno. */
 int  kf_seg_scan_next(struct kf_seg_scan *sc, struct kf_batch_hdr *h);

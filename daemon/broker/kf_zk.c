@@ -47,21 +47,21 @@ struct kf_zk {
     zk_client_t      *c;
     char              chroot[256];
     int32_t           id;
-    uint64_t          gen;          /* bumped on every new chain */
+    uint64_t          gen; /* bumped on every new chain */
     bool              connected;
     bool              registered;
-    bool              ready;        /* first registration + election done */
+    bool              ready; /* first registration + election done */
     bool              closing;
-    int32_t           controller;   /* broker id, -1 unknown */
-    int32_t           epoch;        /* controller epoch when we hold it */
-    int               fatal;        /* a start-up error to report */
+    int32_t           controller; /* broker id, -1 unknown */
+    int32_t           epoch;      /* controller epoch when we hold it */
+    int               fatal;      /* a start-up error to report */
     const char       *fatal_what;
-    const char       *applying;     /* a remote change being applied: its
-                                       observer echo is skipped */
-    int64_t           last_change;  /* highest /config/changes seq seen */
-    uv_timer_t        start_timer;  /* wakes the start-up wait */
-    int               reg_port;     /* port in our /brokers/ids/<id> */
-    int               refs;         /* the client, the timer */
+    const char       *applying; /* a remote change being applied: its
+                                   observer echo is skipped */
+    int64_t    last_change;     /* highest /config/changes seq seen */
+    uv_timer_t start_timer;     /* wakes the start-up wait */
+    int        reg_port;        /* port in our /brokers/ids/<id> */
+    int        refs;            /* the client, the timer */
 };
 
 /* One request's context: which chain it belongs to, plus a name. */
@@ -111,8 +111,8 @@ static void ignore_cb(zk_client_t *c, const struct zk_result *res, void *arg)
     free(arg);
 }
 
-static void zk_create_quiet(struct kf_zk *z, const char *path, const buf_t *data,
-                            int32_t flags)
+static void zk_create_quiet(struct kf_zk *z, const char *path,
+                            const buf_t *data, int32_t flags)
 {
     zk_client_create(z->c, path, data ? data->data : NULL,
                      data ? (int32_t)data->len : -1, flags, ignore_cb,
@@ -147,10 +147,12 @@ static void json_broker(struct kf_zk *z, buf_t *b)
     const struct kf_config *kc = z->b->kc;
 
     z->reg_port = kc->adv_port;
-    buf_printf(b, "{\"listener_security_protocol_map\":{\"PLAINTEXT\":\"PLAINTEXT\"},"
-                  "\"endpoints\":[\"PLAINTEXT://%s:%d\"],\"jmx_port\":-1,"
-                  "\"features\":{},\"host\":",
-               kc->adv_host, kc->adv_port);
+    buf_printf(
+        b,
+        "{\"listener_security_protocol_map\":{\"PLAINTEXT\":\"PLAINTEXT\"},"
+        "\"endpoints\":[\"PLAINTEXT://%s:%d\"],\"jmx_port\":-1,"
+        "\"features\":{},\"host\":",
+        kc->adv_host, kc->adv_port);
     kf_zkjson_put_str(b, kc->adv_host);
     buf_printf(b, ",\"timestamp\":\"%" PRId64 "\",\"port\":%d,\"version\":5",
                clock_wall_ms(), kc->adv_port);
@@ -169,8 +171,12 @@ static void json_topic(struct kf_zk *z, const struct kf_topic *t, buf_t *b)
     b64url(t->id, 16, id);
     buf_puts(b, "{\"version\":3,\"partitions\":{");
     for (p = 0; p < t->npart; p++)
-        buf_printf(b, "%s\"%" PRId32 "\":[%" PRId32 "]", p ? "," : "", p, z->id);
-    buf_printf(b, "},\"adding_replicas\":{},\"removing_replicas\":{},\"topic_id\":\"%s\"}", id);
+        buf_printf(b, "%s\"%" PRId32 "\":[%" PRId32 "]", p ? "," : "", p,
+                   z->id);
+    buf_printf(b,
+               "},\"adding_replicas\":{},\"removing_replicas\":{},\"topic_id\":"
+               "\"%s\"}",
+               id);
 }
 
 static void json_state(struct kf_zk *z, const struct kf_topic *t, int32_t p,
@@ -178,8 +184,10 @@ static void json_state(struct kf_zk *z, const struct kf_topic *t, int32_t p,
 {
     int32_t le = (t->logs && t->logs[p]) ? kf_log_leader_epoch(t->logs[p]) : 0;
 
-    buf_printf(b, "{\"controller_epoch\":%" PRId32 ",\"leader\":%" PRId32
-                  ",\"version\":1,\"leader_epoch\":%" PRId32 ",\"isr\":[%" PRId32 "]}",
+    buf_printf(b,
+               "{\"controller_epoch\":%" PRId32 ",\"leader\":%" PRId32
+               ",\"version\":1,\"leader_epoch\":%" PRId32 ",\"isr\":[%" PRId32
+               "]}",
                z->epoch > 0 ? z->epoch : 1, z->id, le < 0 ? 0 : le, z->id);
 }
 
@@ -207,7 +215,8 @@ struct upsert {
     buf_t         data;
 };
 
-static void upsert_set_cb(zk_client_t *c, const struct zk_result *res, void *arg)
+static void upsert_set_cb(zk_client_t *c, const struct zk_result *res,
+                          void *arg)
 {
     struct upsert *u = arg;
 
@@ -243,19 +252,24 @@ static void upsert(struct kf_zk *z, const char *path, buf_t *data)
     }
 }
 
-static void write_states(struct kf_zk *z, const struct kf_topic *t, int32_t from)
+static void write_states(struct kf_zk *z, const struct kf_topic *t,
+                         int32_t from)
 {
     char    p[ZK_PATH_MAX];
     buf_t   b = BUF_INIT;
     int32_t i;
 
-    zk_create_quiet(z, zp(z, p, "/brokers/topics/%s/partitions", t->name), NULL, 0);
+    zk_create_quiet(z, zp(z, p, "/brokers/topics/%s/partitions", t->name), NULL,
+                    0);
     for (i = from; i < t->npart; i++) {
-        zk_create_quiet(z, zp(z, p, "/brokers/topics/%s/partitions/%" PRId32,
-                              t->name, i), NULL, 0);
+        zk_create_quiet(
+            z, zp(z, p, "/brokers/topics/%s/partitions/%" PRId32, t->name, i),
+            NULL, 0);
         json_state(z, t, i, &b);
-        upsert(z, zp(z, p, "/brokers/topics/%s/partitions/%" PRId32 "/state",
-                     t->name, i), &b);
+        upsert(z,
+               zp(z, p, "/brokers/topics/%s/partitions/%" PRId32 "/state",
+                  t->name, i),
+               &b);
     }
     buf_free(&b);
 }
@@ -280,10 +294,14 @@ static void delete_topic_nodes(struct kf_zk *z, const char *name, int32_t npart)
 
     /* children first: the session's FIFO keeps the order */
     for (i = 0; i < npart; i++) {
-        zk_client_delete(z->c, zp(z, p, "/brokers/topics/%s/partitions/%" PRId32
-                                  "/state", name, i), -1, ignore_cb, req_new(z, NULL, 0));
-        zk_client_delete(z->c, zp(z, p, "/brokers/topics/%s/partitions/%" PRId32,
-                                  name, i), -1, ignore_cb, req_new(z, NULL, 0));
+        zk_client_delete(z->c,
+                         zp(z, p,
+                            "/brokers/topics/%s/partitions/%" PRId32 "/state",
+                            name, i),
+                         -1, ignore_cb, req_new(z, NULL, 0));
+        zk_client_delete(
+            z->c, zp(z, p, "/brokers/topics/%s/partitions/%" PRId32, name, i),
+            -1, ignore_cb, req_new(z, NULL, 0));
     }
     zk_client_delete(z->c, zp(z, p, "/brokers/topics/%s/partitions", name), -1,
                      ignore_cb, req_new(z, NULL, 0));
@@ -364,7 +382,8 @@ static void obs_partitions(void *arg, const struct kf_topic *t, int32_t old)
 static void list_topics(struct kf_zk *z);
 static void list_deletes(struct kf_zk *z);
 static void list_changes(struct kf_zk *z);
-static void change_conf_cb(zk_client_t *c, const struct zk_result *res, void *arg);
+static void change_conf_cb(zk_client_t *c, const struct zk_result *res,
+                           void *arg);
 
 struct conf_parse {
     struct kf_topic_conf confs[64];
@@ -393,7 +412,7 @@ static int parse_config(const struct zk_result *res, struct conf_parse *cp)
 
     cp->n = 0;
     if (res->err != 0 || res->data == NULL)
-        return 0;                  /* no overrides */
+        return 0; /* no overrides */
     if (kf_zkjson_member(res->data, (size_t)res->dlen, "config", &v) < 0)
         return ERR_MALFORMED;
     return kf_zkjson_each(v, conf_member, cp);
@@ -404,12 +423,12 @@ static int parse_config(const struct zk_result *res, struct conf_parse *cp)
 static void new_topic_conf_cb(zk_client_t *c, const struct zk_result *res,
                               void *arg)
 {
-    struct req       *r = arg;
-    struct kf_zk     *z = r->z;
+    struct req        *r = arg;
+    struct kf_zk      *z = r->z;
     struct conf_parse *cp;
-    struct kf_topic  *t;
-    char              why[256] = "";
-    int               rc;
+    struct kf_topic   *t;
+    char               why[256] = "";
+    int                rc;
 
     (void)c;
     if (!req_live(r) || kf_topics_get(z->b->topics, r->name, strlen(r->name))) {
@@ -422,14 +441,15 @@ static void new_topic_conf_cb(zk_client_t *c, const struct zk_result *res,
     z->applying = r->name;
     rc = kf_topics_create(z->b->topics, r->name, r->n, cp->confs, cp->n, &t,
                           why, sizeof why);
-    if (rc == ERR_CONFIG)      /* keep the topic, drop bad overrides */
+    if (rc == ERR_CONFIG) /* keep the topic, drop bad overrides */
         rc = kf_topics_create(z->b->topics, r->name, r->n, NULL, 0, &t, why,
                               sizeof why);
     z->applying = NULL;
     if (rc == 0) {
-        log_info("zk: topic %s (%" PRId32 " partitions) created from /brokers/topics",
+        log_info("zk: topic %s (%" PRId32
+                 " partitions) created from /brokers/topics",
                  r->name, r->n);
-        write_states(z, t, 0);  /* as Kafka's controller: partition state */
+        write_states(z, t, 0); /* as Kafka's controller: partition state */
         if (cp->n == 0) {
             char  p[ZK_PATH_MAX];
             buf_t b = BUF_INIT;
@@ -478,7 +498,8 @@ static void new_topic_cb(zk_client_t *c, const struct zk_result *res, void *arg)
     r->n = n;
     {
         struct kf_zk    *z = r->z;
-        struct kf_topic *t = kf_topics_get(z->b->topics, r->name, strlen(r->name));
+        struct kf_topic *t =
+            kf_topics_get(z->b->topics, r->name, strlen(r->name));
 
         if (t != NULL) {
             /* a topic we have: more partitions in its assignment is
@@ -488,8 +509,10 @@ static void new_topic_cb(zk_client_t *c, const struct zk_result *res, void *arg)
 
                 z->applying = r->name;
                 if (kf_topics_add_partitions(z->b->topics, t, n) == 0) {
-                    log_info("zk: topic %s grown to %" PRId32 " partitions from "
-                             "/brokers/topics", r->name, n);
+                    log_info("zk: topic %s grown to %" PRId32
+                             " partitions from "
+                             "/brokers/topics",
+                             r->name, n);
                     write_states(z, t, old);
                 }
                 z->applying = NULL;
@@ -506,11 +529,11 @@ static void new_topic_cb(zk_client_t *c, const struct zk_result *res, void *arg)
 static void topics_children_cb(zk_client_t *c, const struct zk_result *res,
                                void *arg)
 {
-    struct req      *r = arg;
-    struct kf_zk    *z = r->z;
+    struct req       *r = arg;
+    struct kf_zk     *z = r->z;
     struct kf_topic **all;
-    char             p[ZK_PATH_MAX];
-    int              i, k, n;
+    char              p[ZK_PATH_MAX];
+    int               i, k, n;
 
     if (!req_live(r) || res->err != 0) {
         free(r);
@@ -540,7 +563,8 @@ static void topics_children_cb(zk_client_t *c, const struct zk_result *res,
                 /* topic configs live in /config/topics (Kafka's source of
                  * truth): apply them; refresh the partition state */
                 zk_client_get(c, zp(z, p, "/config/topics/%s", all[k]->name),
-                              false, change_conf_cb, req_new(z, all[k]->name, 0));
+                              false, change_conf_cb,
+                              req_new(z, all[k]->name, 0));
                 write_states(z, all[k], 0);
             }
         }
@@ -581,12 +605,15 @@ static void deletes_children_cb(zk_client_t *c, const struct zk_result *res,
         struct kf_topic *t = kf_topics_get(z->b->topics, name, strlen(name));
 
         if (!z->b->kc->delete_topic_enable) {
-            log_warn("zk: topic %s marked for deletion but delete.topic.enable=false",
+            log_warn("zk: topic %s marked for deletion but "
+                     "delete.topic.enable=false",
                      name);
             continue;
         }
         if (t != NULL) {
-            log_info("zk: deleting topic %s (requested in /admin/delete_topics)", name);
+            log_info(
+                "zk: deleting topic %s (requested in /admin/delete_topics)",
+                name);
             kf_topics_delete(z->b->topics, name); /* observer deletes znodes */
         } else {
             delete_topic_nodes(z, name, 0);
@@ -606,7 +633,8 @@ static void list_deletes(struct kf_zk *z)
 }
 
 /* /config/changes/config_change_<seq>: re-read the entity's config. */
-static void change_conf_cb(zk_client_t *c, const struct zk_result *res, void *arg)
+static void change_conf_cb(zk_client_t *c, const struct zk_result *res,
+                           void *arg)
 {
     struct req        *r = arg;
     struct kf_zk      *z = r->z;
@@ -625,9 +653,11 @@ static void change_conf_cb(zk_client_t *c, const struct zk_result *res, void *ar
         z->applying = r->name;
         if (kf_topics_set_configs(z->b->topics, t, cp->confs, cp->n, false, why,
                                   sizeof why) < 0)
-            log_warn("zk: config of %s from /config/topics refused: %s", r->name, why);
+            log_warn("zk: config of %s from /config/topics refused: %s",
+                     r->name, why);
         else
-            log_info("zk: config of topic %s updated from /config/topics", r->name);
+            log_info("zk: config of topic %s updated from /config/topics",
+                     r->name);
         z->applying = NULL;
     }
     free(cp);
@@ -719,7 +749,8 @@ static void chain_done(struct kf_zk *z)
     list_changes_full(z, z->last_change < 0);
 }
 
-static void epoch_set_cb(zk_client_t *c, const struct zk_result *res, void *arg);
+static void epoch_set_cb(zk_client_t *c, const struct zk_result *res,
+                         void *arg);
 
 static void epoch_get_cb(zk_client_t *c, const struct zk_result *res, void *arg)
 {
@@ -795,15 +826,16 @@ static void controller_create_cb(zk_client_t *c, const struct zk_result *res,
     }
     if (res->err == ZK_ENODEEXISTS) {
         free(r);
-        elect(z);            /* someone else won: read and watch it */
+        elect(z); /* someone else won: read and watch it */
         return;
     }
     if (res->err != 0) {
         free(r);
-        return;              /* connection loss: the next chain retries */
+        return; /* connection loss: the next chain retries */
     }
     z->controller = z->id;
-    if (zk_client_get(c, zp(z, p, "/controller_epoch"), false, epoch_get_cb, r) < 0)
+    if (zk_client_get(c, zp(z, p, "/controller_epoch"), false, epoch_get_cb,
+                      r) < 0)
         free(r);
 }
 
@@ -822,7 +854,9 @@ static void controller_get_cb(zk_client_t *c, const struct zk_result *res,
         return;
     }
     if (res->err == ZK_ENONODE) {
-        buf_printf(&b, "{\"version\":1,\"brokerid\":%" PRId32 ",\"timestamp\":\"%" PRId64 "\"}",
+        buf_printf(&b,
+                   "{\"version\":1,\"brokerid\":%" PRId32
+                   ",\"timestamp\":\"%" PRId64 "\"}",
                    z->id, clock_wall_ms());
         if (zk_client_create(c, zp(z, p, "/controller"), b.data, (int32_t)b.len,
                              ZK_FLAG_EPHEMERAL, controller_create_cb, r) < 0)
@@ -839,7 +873,8 @@ static void controller_get_cb(zk_client_t *c, const struct zk_result *res,
         kf_zkjson_int(v, &id);
     z->controller = (int32_t)id;
     free(r);
-    if (res->stat != NULL && res->stat->ephemeral_owner == zk_client_session_id(c)) {
+    if (res->stat != NULL &&
+        res->stat->ephemeral_owner == zk_client_session_id(c)) {
         /* ours already (a reconnect within the same session) */
         chain_done(z);
         return;
@@ -851,8 +886,8 @@ static void controller_get_cb(zk_client_t *c, const struct zk_result *res,
     if (id == z->id && z->registered && res->stat != NULL) {
         log_warn("zk: /controller was left by a previous run; electing again");
         /* the watch armed by this read fires on the deletion: elect() */
-        zk_client_delete(c, zp(z, p, "/controller"), res->stat->version, ignore_cb,
-                         req_new(z, NULL, 0));
+        zk_client_delete(c, zp(z, p, "/controller"), res->stat->version,
+                         ignore_cb, req_new(z, NULL, 0));
         return;
     }
     chain_done(z);
@@ -871,14 +906,15 @@ static void elect(struct kf_zk *z)
 static void reg_create(struct kf_zk *z);
 static void elect(struct kf_zk *z);
 
-static void reg_delete_cb(zk_client_t *c, const struct zk_result *res, void *arg)
+static void reg_delete_cb(zk_client_t *c, const struct zk_result *res,
+                          void *arg)
 {
     struct req *r = arg;
 
     (void)c;
     (void)res;
     if (req_live(r))
-        reg_create(r->z);     /* deleted, or gone meanwhile: try again */
+        reg_create(r->z); /* deleted, or gone meanwhile: try again */
     free(r);
 }
 
@@ -904,7 +940,7 @@ static void reg_get_cb(zk_client_t *c, const struct zk_result *res, void *arg)
     }
     if (res->err == ZK_ENONODE) {
         free(r);
-        reg_create(z);       /* gone meanwhile */
+        reg_create(z); /* gone meanwhile */
         return;
     }
     if (res->err != 0) {
@@ -917,25 +953,30 @@ static void reg_get_cb(zk_client_t *c, const struct zk_result *res, void *arg)
         elect(z);
         return;
     }
-    n = snprintf(mine, sizeof mine, "[\"PLAINTEXT://%s:%d\"]", z->b->kc->adv_host,
-                 z->b->kc->adv_port);
+    n = snprintf(mine, sizeof mine, "[\"PLAINTEXT://%s:%d\"]",
+                 z->b->kc->adv_host, z->b->kc->adv_port);
     if (res->data != NULL &&
         kf_zkjson_member(res->data, (size_t)res->dlen, "endpoints", &v) == 0 &&
         n > 0 && (size_t)n < sizeof mine && v.n == n &&
         memcmp(v.p, mine, (size_t)n) == 0) {
-        log_warn("zk: /brokers/ids/%" PRId32 " was left by a previous run (session 0x%"
-                 PRIx64 "); replacing it", z->id, (uint64_t)res->stat->ephemeral_owner);
+        log_warn("zk: /brokers/ids/%" PRId32
+                 " was left by a previous run (session 0x%" PRIx64
+                 "); replacing it",
+                 z->id, (uint64_t)res->stat->ephemeral_owner);
         if (zk_client_delete(c, zp(z, p, "/brokers/ids/%" PRId32, z->id),
                              res->stat->version, reg_delete_cb, r) < 0)
             free(r);
         return;
     }
     free(r);
-    log_warn("zk: /brokers/ids/%" PRId32 " is held by another session (0x%" PRIx64
-             "); waiting for it to go", z->id, (uint64_t)res->stat->ephemeral_owner);
+    log_warn("zk: /brokers/ids/%" PRId32
+             " is held by another session (0x%" PRIx64
+             "); waiting for it to go",
+             z->id, (uint64_t)res->stat->ephemeral_owner);
 }
 
-static void reg_create_cb(zk_client_t *c, const struct zk_result *res, void *arg)
+static void reg_create_cb(zk_client_t *c, const struct zk_result *res,
+                          void *arg)
 {
     struct req   *r = arg;
     struct kf_zk *z = r->z;
@@ -955,8 +996,8 @@ static void reg_create_cb(zk_client_t *c, const struct zk_result *res, void *arg
     if (res->err != 0)
         return;
     z->registered = true;
-    log_info("zk: registered /brokers/ids/%" PRId32 " (session 0x%" PRIx64 ")", z->id,
-             (uint64_t)zk_client_session_id(c));
+    log_info("zk: registered /brokers/ids/%" PRId32 " (session 0x%" PRIx64 ")",
+             z->id, (uint64_t)zk_client_session_id(c));
     elect(z);
 }
 
@@ -977,7 +1018,8 @@ static void reg_create(struct kf_zk *z)
 static void cluster_create_cb(zk_client_t *c, const struct zk_result *res,
                               void *arg);
 
-static void cluster_get_cb(zk_client_t *c, const struct zk_result *res, void *arg)
+static void cluster_get_cb(zk_client_t *c, const struct zk_result *res,
+                           void *arg)
 {
     struct req   *r = arg;
     struct kf_zk *z = r->z;
@@ -994,8 +1036,8 @@ static void cluster_get_cb(zk_client_t *c, const struct zk_result *res, void *ar
         buf_puts(&b, "{\"version\":\"1\",\"id\":");
         kf_zkjson_put_str(&b, z->b->cluster_id);
         buf_puts(&b, "}");
-        if (zk_client_create(c, zp(z, p, "/cluster/id"), b.data, (int32_t)b.len, 0,
-                             cluster_create_cb, r) < 0)
+        if (zk_client_create(c, zp(z, p, "/cluster/id"), b.data, (int32_t)b.len,
+                             0, cluster_create_cb, r) < 0)
             free(r);
         buf_free(&b);
         return;
@@ -1006,16 +1048,19 @@ static void cluster_get_cb(zk_client_t *c, const struct zk_result *res, void *ar
     if (res->data == NULL ||
         kf_zkjson_member(res->data, (size_t)res->dlen, "id", &v) < 0 ||
         kf_zkjson_str(v, id, sizeof id) < 0 || id[0] == '\0') {
-        log_warn("zk: /cluster/id is not Kafka's JSON; keeping %s", z->b->cluster_id);
+        log_warn("zk: /cluster/id is not Kafka's JSON; keeping %s",
+                 z->b->cluster_id);
     } else if (strcmp(id, z->b->cluster_id) != 0) {
         recorded = kf_logmgr_cluster_id_at_open(z->b->logs);
         if (recorded[0] != '\0') {
             /* Kafka's InconsistentClusterIdException: these logs belong
              * to another cluster */
-            log_error("zk: cluster.id %s in meta.properties differs from /cluster/id %s",
+            log_error("zk: cluster.id %s in meta.properties differs from "
+                      "/cluster/id %s",
                       recorded, id);
             z->fatal = ERR_CONFIG;
-            z->fatal_what = "cluster.id in meta.properties differs from /cluster/id";
+            z->fatal_what =
+                "cluster.id in meta.properties differs from /cluster/id";
             return;
         }
         snprintf(z->b->cluster_id, sizeof z->b->cluster_id, "%s", id);
@@ -1035,8 +1080,9 @@ static void cluster_create_cb(zk_client_t *c, const struct zk_result *res,
         free(r);
         return;
     }
-    if (res->err == ZK_ENODEEXISTS) {     /* raced: read the winner's */
-        if (zk_client_get(c, zp(z, p, "/cluster/id"), false, cluster_get_cb, r) < 0)
+    if (res->err == ZK_ENODEEXISTS) { /* raced: read the winner's */
+        if (zk_client_get(c, zp(z, p, "/cluster/id"), false, cluster_get_cb,
+                          r) < 0)
             free(r);
         return;
     }
@@ -1052,11 +1098,23 @@ static void chain_start(struct kf_zk *z)
     /* Kafka's persistent paths (ZkData.scala PersistentZkPaths) and their
      * parents, parents first */
     static const char *const roots[] = {
-        "/consumers", "/brokers", "/brokers/ids", "/brokers/topics",
-        "/brokers/seqid", "/config", "/config/changes", "/config/topics",
-        "/config/clients", "/config/users", "/config/brokers", "/config/ips",
-        "/admin", "/admin/delete_topics", "/isr_change_notification",
-        "/latest_producer_id_block", "/log_dir_event_notification",
+        "/consumers",
+        "/brokers",
+        "/brokers/ids",
+        "/brokers/topics",
+        "/brokers/seqid",
+        "/config",
+        "/config/changes",
+        "/config/topics",
+        "/config/clients",
+        "/config/users",
+        "/config/brokers",
+        "/config/ips",
+        "/admin",
+        "/admin/delete_topics",
+        "/isr_change_notification",
+        "/latest_producer_id_block",
+        "/log_dir_event_notification",
         "/cluster",
     };
     char   p[ZK_PATH_MAX];
@@ -1141,9 +1199,11 @@ static void on_watch(zk_client_t *c, int32_t type, const char *path, void *arg)
         list_changes(z);
     } else {
         snprintf(want, sizeof want, "/brokers/ids/%" PRId32, z->id);
-        if (strcmp(rel, want) == 0 && type == ZK_EVENT_DELETED && !z->registered)
+        if (strcmp(rel, want) == 0 && type == ZK_EVENT_DELETED &&
+            !z->registered)
             reg_create(z);
-        else if (strcmp(rel, want) == 0 && type == ZK_EVENT_DELETED && z->registered) {
+        else if (strcmp(rel, want) == 0 && type == ZK_EVENT_DELETED &&
+                 z->registered) {
             /* someone deleted our registration: put it back */
             z->registered = false;
             reg_create(z);
@@ -1155,7 +1215,7 @@ static void on_watch(zk_client_t *c, int32_t type, const char *path, void *arg)
 
 static void on_start_timer(uv_timer_t *t)
 {
-    (void)t;                  /* only wakes uv_run in kf_zk_start */
+    (void)t; /* only wakes uv_run in kf_zk_start */
 }
 
 static void zk_unref(struct kf_zk *z);
@@ -1200,15 +1260,15 @@ static void on_client_closed(void *arg)
 
 int kf_zk_start(struct kf_broker *b, const char **what)
 {
-    const struct kf_config       *kc = b->kc;
-    struct kf_zk                 *z;
-    struct zk_client_opts         o;
-    struct kf_topics_observer     obs;
-    int64_t                       deadline, conn_ms, sess_ms;
-    int                           rc;
+    const struct kf_config   *kc = b->kc;
+    struct kf_zk             *z;
+    struct zk_client_opts     o;
+    struct kf_topics_observer obs;
+    int64_t                   deadline, conn_ms, sess_ms;
+    int                       rc;
 
     if (kc->zk_hosts[0] == '\0')
-        return 0;              /* no zookeeper.connect: standalone */
+        return 0; /* no zookeeper.connect: standalone */
     z = xcalloc(1, sizeof *z);
     z->b = b;
     z->id = kc->broker_id;
@@ -1217,10 +1277,12 @@ int kf_zk_start(struct kf_broker *b, const char **what)
     snprintf(z->chroot, sizeof z->chroot, "%s",
              strcmp(kc->zk_chroot, "/") == 0 ? "" : kc->zk_chroot);
     b->zk = z;
-    sess_ms = kc->zookeeper_session_timeout_ms > 0 ? kc->zookeeper_session_timeout_ms
-                                                    : 18000;
+    sess_ms = kc->zookeeper_session_timeout_ms > 0
+                  ? kc->zookeeper_session_timeout_ms
+                  : 18000;
     conn_ms = kc->zookeeper_connection_timeout_ms > 0
-                  ? kc->zookeeper_connection_timeout_ms : sess_ms;
+                  ? kc->zookeeper_connection_timeout_ms
+                  : sess_ms;
     memset(&o, 0, sizeof o);
     o.connect = kc->zk_hosts;
     o.session_timeout_ms = (int)sess_ms;
@@ -1254,7 +1316,8 @@ int kf_zk_start(struct kf_broker *b, const char **what)
     while (!z->connected && z->fatal == 0 && clock_mono_ms() < deadline)
         uv_run(b->loop, UV_RUN_ONCE);
     if (!z->connected) {
-        *what = "zookeeper.connect: no session within zookeeper.connection.timeout.ms";
+        *what = "zookeeper.connect: no session within "
+                "zookeeper.connection.timeout.ms";
         rc = ERR_TIMEOUT;
         goto out;
     }
@@ -1267,7 +1330,8 @@ int kf_zk_start(struct kf_broker *b, const char **what)
         goto out;
     }
     if (!z->ready) {
-        *what = "zookeeper: registration of /brokers/ids/<broker.id> did not complete";
+        *what = "zookeeper: registration of /brokers/ids/<broker.id> did not "
+                "complete";
         rc = ERR_TIMEOUT;
         goto out;
     }
@@ -1301,7 +1365,7 @@ int32_t kf_zk_controller(const struct kf_broker *b)
     const struct kf_zk *z = b->zk;
 
     if (z == NULL)
-        return b->kc->broker_id;   /* standalone: we are the controller */
+        return b->kc->broker_id; /* standalone: we are the controller */
     return z->controller;
 }
 

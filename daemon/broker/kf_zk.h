@@ -35,7 +35,7 @@ struct kf_broker;
  * timed out; call before serving).  Returns 0, or < 0 with *what set:
  * ERR_TIMEOUT (no session / no registration in time), ERR_CONFIG
  * (cluster.id in meta.properties differs from /cluster/id). */
-int  kf_zk_start(struct kf_broker *b, const char **what);
+int kf_zk_start(struct kf_broker *b, const char **what);
 /* Ends the session (its ephemerals go with it: deregistration) and frees
  * everything once the client has let go.  Safe if never started. */
 void kf_zk_stop(struct kf_broker *b);

@@ -11,8 +11,8 @@
 
 static void ws(rd_t *r)
 {
-    while (rd_left(r) > 0 && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' ||
-                              *r->p == '\r'))
+    while (rd_left(r) > 0 &&
+           (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
         r->p++;
 }
 
@@ -104,9 +104,9 @@ static void skip_value(rd_t *r, int depth)
         lit(r, "null");
     } else if (c == '-' || (c >= '0' && c <= '9')) {
         r->p++;
-        while (rd_left(r) > 0 && ((*r->p >= '0' && *r->p <= '9') || *r->p == '.' ||
-                                  *r->p == 'e' || *r->p == 'E' || *r->p == '+' ||
-                                  *r->p == '-'))
+        while (rd_left(r) > 0 &&
+               ((*r->p >= '0' && *r->p <= '9') || *r->p == '.' ||
+                *r->p == 'e' || *r->p == 'E' || *r->p == '+' || *r->p == '-'))
             r->p++;
     } else {
         rd_fail(r, ERR_MALFORMED);
@@ -124,11 +124,21 @@ static int str_into(const uint8_t *p, size_t n, char *out, size_t outlen)
             if (++i >= n)
                 return ERR_MALFORMED;
             switch (p[i]) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
             case 'u': {
                 unsigned v = 0, d;
 
@@ -138,10 +148,14 @@ static int str_into(const uint8_t *p, size_t n, char *out, size_t outlen)
                     uint8_t h = p[i + d];
 
                     v <<= 4;
-                    if (h >= '0' && h <= '9') v |= h - '0';
-                    else if (h >= 'a' && h <= 'f') v |= h - 'a' + 10;
-                    else if (h >= 'A' && h <= 'F') v |= h - 'A' + 10;
-                    else return ERR_MALFORMED;
+                    if (h >= '0' && h <= '9')
+                        v |= h - '0';
+                    else if (h >= 'a' && h <= 'f')
+                        v |= h - 'a' + 10;
+                    else if (h >= 'A' && h <= 'F')
+                        v |= h - 'A' + 10;
+                    else
+                        return ERR_MALFORMED;
                 }
                 if (v == 0 || v >= 0x80)
                     return ERR_MALFORMED;
@@ -149,7 +163,9 @@ static int str_into(const uint8_t *p, size_t n, char *out, size_t outlen)
                 i += 4;
                 break;
             }
-            default: c = p[i]; break;   /* \" \\ \/ */
+            default:
+                c = p[i];
+                break; /* \" \\ \/ */
             }
         }
         if (k + 1 >= outlen)
@@ -233,7 +249,7 @@ static int find_cb(void *arg, const char *key, slice_t val)
 
 int kf_zkjson_member(const uint8_t *p, size_t n, const char *key, slice_t *val)
 {
-    struct find f = { key, val, false };
+    struct find f = {key, val, false};
     slice_t     obj;
     int         rc;
 

@@ -72,7 +72,7 @@ static void closed(void *arg, int status)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct kf_log_config    cfg;
-    struct kf_log_open_opts o = { -1, -1, false, false, 1700000000000LL };
+    struct kf_log_open_opts o = {-1, -1, false, false, 1700000000000LL};
     struct kf_log_slice     s;
     uv_loop_t               loop;
     kf_log_t               *l;
@@ -116,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(leo >= 0 && kf_log_start(l) <= leo);
         FUZZ_CHECK(cut >= 0 && (size_t)cut <= size);
         FUZZ_CHECK((size_t)kf_log_size(l) + (size_t)cut == size || o.clean);
-        for (off = kf_log_start(l); off < leo && off < kf_log_start(l) + 64; off++) {
+        for (off = kf_log_start(l); off < leo && off < kf_log_start(l) + 64;
+             off++) {
             FUZZ_CHECK(kf_log_read(l, off, 1 << 20, leo, true, &s) == 0);
             if (s.len > 0) {
                 uint8_t h[61];
@@ -140,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         tb_batch(&b, 2, &t);
-        FUZZ_CHECK(kf_log_append(l, b.data, b.len, 0, 0, NULL, NULL, NULL) == 0);
+        FUZZ_CHECK(kf_log_append(l, b.data, b.len, 0, 0, NULL, NULL, NULL) ==
+                   0);
         FUZZ_CHECK(kf_log_end(l) == leo + 2);
         FUZZ_CHECK(kf_log_read(l, leo, 1 << 20, leo + 2, true, &s) == 0);
         FUZZ_CHECK(s.len == b.len && s.first_offset == leo);

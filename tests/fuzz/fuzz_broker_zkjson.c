@@ -27,9 +27,9 @@ static int each_cb(void *arg, const char *key, slice_t val)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const keys[] = { "version", "partitions", "id", "brokerid",
-                                        "config", "entity_path" };
-    slice_t all = { data, (int32_t)(size > INT32_MAX ? INT32_MAX : size) };
+    static const char *const keys[] = {"version",  "partitions", "id",
+                                       "brokerid", "config",     "entity_path"};
+    slice_t all = {data, (int32_t)(size > INT32_MAX ? INT32_MAX : size)};
     slice_t v;
     size_t  i;
 

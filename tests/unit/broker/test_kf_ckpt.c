@@ -32,20 +32,20 @@ static void test_ckpt_table(void **state)
         int         want;
         int         rows;
     } cases[] = {
-        { "empty checkpoint", "0\n0\n", 3, 0, 0 },
-        { "two entries", "0\n2\nt 0 5\nmy-topic 12 99\n", 3, 0, 2 },
-        { "epoch file", "0\n1\n3 100\n", 2, 0, 1 },
-        { "no trailing newline", "0\n1\nt 0 5", 3, ERR_MALFORMED, 0 },
-        { "empty file", "", 3, ERR_MALFORMED, 0 },
-        { "version 1", "1\n0\n", 3, ERR_UNSUPPORTED, 0 },
-        { "count too big", "0\n3\nt 0 5\n", 3, ERR_MALFORMED, 1 },
-        { "count too small", "0\n1\nt 0 5\nt 1 6\n", 3, ERR_MALFORMED, 1 },
-        { "negative count", "0\n-1\n", 3, ERR_MALFORMED, 0 },
-        { "huge count", "0\n99999999999\n", 3, ERR_MALFORMED, 0 },
-        { "too few columns", "0\n1\nt 0\n", 3, ERR_MALFORMED, 0 },
-        { "too many columns", "0\n1\nt 0 5 7\n", 3, ERR_MALFORMED, 0 },
-        { "garbage version", "x\n0\n", 3, ERR_MALFORMED, 0 },
-        { "NUL inside a line", "0\n1\nt\0 0 5\n", 3, ERR_MALFORMED, 0 },
+        {"empty checkpoint", "0\n0\n", 3, 0, 0},
+        {"two entries", "0\n2\nt 0 5\nmy-topic 12 99\n", 3, 0, 2},
+        {"epoch file", "0\n1\n3 100\n", 2, 0, 1},
+        {"no trailing newline", "0\n1\nt 0 5", 3, ERR_MALFORMED, 0},
+        {"empty file", "", 3, ERR_MALFORMED, 0},
+        {"version 1", "1\n0\n", 3, ERR_UNSUPPORTED, 0},
+        {"count too big", "0\n3\nt 0 5\n", 3, ERR_MALFORMED, 1},
+        {"count too small", "0\n1\nt 0 5\nt 1 6\n", 3, ERR_MALFORMED, 1},
+        {"negative count", "0\n-1\n", 3, ERR_MALFORMED, 0},
+        {"huge count", "0\n99999999999\n", 3, ERR_MALFORMED, 0},
+        {"too few columns", "0\n1\nt 0\n", 3, ERR_MALFORMED, 0},
+        {"too many columns", "0\n1\nt 0 5 7\n", 3, ERR_MALFORMED, 0},
+        {"garbage version", "x\n0\n", 3, ERR_MALFORMED, 0},
+        {"NUL inside a line", "0\n1\nt\0 0 5\n", 3, ERR_MALFORMED, 0},
     };
     size_t i;
 
@@ -57,8 +57,9 @@ static void test_ckpt_table(void **state)
             n = 12;
         print_message("case: %s\n", cases[i].name);
         rows_seen = 0;
-        assert_int_equal(kf_ckpt_parse(cases[i].text, n, cases[i].ncols,
-                                       count_row, NULL), cases[i].want);
+        assert_int_equal(
+            kf_ckpt_parse(cases[i].text, n, cases[i].ncols, count_row, NULL),
+            cases[i].want);
         assert_int_equal(rows_seen, cases[i].rows);
     }
 }

@@ -72,12 +72,13 @@ static struct kf_log_config cfg_small(void)
 static kf_log_t *open_log(struct fx *f, const struct kf_log_config *c,
                           bool clean, int64_t rp, int64_t *cut)
 {
-    struct kf_log_open_opts o = { rp, -1, clean, true, 1700000000000LL };
+    struct kf_log_open_opts o = {rp, -1, clean, true, 1700000000000LL};
     kf_log_t               *l = NULL;
     int64_t                 dummy;
 
-    assert_int_equal(kf_log_open(&l, &f->loop, f->root, "t", 0, c, &o,
-                                 cut ? cut : &dummy), 0);
+    assert_int_equal(
+        kf_log_open(&l, &f->loop, f->root, "t", 0, c, &o, cut ? cut : &dummy),
+        0);
     return l;
 }
 
@@ -121,16 +122,16 @@ static int64_t check_slice(const struct kf_log_slice *s, int64_t *first_base)
     assert_int_equal(pread(s->fd, p, s->len, s->pos), (ssize_t)s->len);
     *first_base = -1;
     while (at + 61 <= s->len) {
-        rd_t    r = rd_init(p + at, s->len - at);
-        int64_t base = rd_i64(&r);
-        int32_t blen = rd_i32(&r);
-        int32_t epoch = rd_i32(&r);
-        int8_t  magic = rd_i8(&r);
+        rd_t     r = rd_init(p + at, s->len - at);
+        int64_t  base = rd_i64(&r);
+        int32_t  blen = rd_i32(&r);
+        int32_t  epoch = rd_i32(&r);
+        int8_t   magic = rd_i8(&r);
         uint32_t crc = rd_u32(&r);
-        int32_t delta;
+        int32_t  delta;
 
         if (at + 12 + (size_t)blen > s->len)
-            break;                       /* a partial last batch */
+            break; /* a partial last batch */
         if (*first_base < 0)
             *first_base = base;
         assert_int_equal(magic, 2);
@@ -228,26 +229,26 @@ static void test_append_hostile(void **state)
     buf_t                good = BUF_INIT;
     static const struct {
         const char *name;
-        size_t      at;      /* byte to change, or SIZE_MAX */
+        size_t      at; /* byte to change, or SIZE_MAX */
         int         value;
-        long        cut;     /* bytes to drop from the end */
+        long        cut; /* bytes to drop from the end */
     } rows[] = {
-        { "empty", SIZE_MAX, 0, -1 },
-        { "shorter than a header", SIZE_MAX, 0, 30 },
-        { "truncated body", SIZE_MAX, 0, 1 },
-        { "magic 1", 16, 1, 0 },
-        { "magic 3", 16, 3, 0 },
-        { "length huge", 8, 0x7f, 0 },
-        { "length negative", 8, 0x80, 0 },
-        { "length below header", 10, 0, 0 },
-        { "negative last delta", 23, 0xff, 0 },
-        { "negative record count", 57, 0xff, 0 },
+        {"empty", SIZE_MAX, 0, -1},
+        {"shorter than a header", SIZE_MAX, 0, 30},
+        {"truncated body", SIZE_MAX, 0, 1},
+        {"magic 1", 16, 1, 0},
+        {"magic 3", 16, 3, 0},
+        {"length huge", 8, 0x7f, 0},
+        {"length negative", 8, 0x80, 0},
+        {"length below header", 10, 0, 0},
+        {"negative last delta", 23, 0xff, 0},
+        {"negative record count", 57, 0xff, 0},
     };
     size_t i;
 
     tb_batch(&good, 3, &o);
     for (i = 0; i < N_ELEMS(rows); i++) {
-        buf_t bad = BUF_INIT;
+        buf_t  bad = BUF_INIT;
         size_t n = good.len;
 
         print_message("case: %s\n", rows[i].name);
@@ -273,8 +274,9 @@ static void test_append_hostile(void **state)
 
         buf_put(&two, good.data, good.len);
         buf_put(&two, "garbage", 7);
-        assert_int_equal(kf_log_append(l, two.data, two.len, 0, 0, NULL, NULL,
-                                       NULL), ERR_MALFORMED);
+        assert_int_equal(
+            kf_log_append(l, two.data, two.len, 0, 0, NULL, NULL, NULL),
+            ERR_MALFORMED);
         assert_int_equal(kf_log_end(l), 0);
         buf_free(&two);
     }
@@ -305,7 +307,8 @@ static void test_flush_policy_and_group_commit(void **state)
     /* default policy: no fsync before the ack */
     l = open_log(f, &c, false, -1, NULL);
     tb_batch(&b, 1, &o);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 0);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 0);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(flushed_calls, 0);
     /* flush.messages=1: every append waits for its fsync */
@@ -313,9 +316,9 @@ static void test_flush_policy_and_group_commit(void **state)
     kf_log_set_config(l, &c);
     flushed_calls = 0;
     for (i = 0; i < 50; i++)
-        assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed,
-                                       NULL), 1);
-    assert_int_equal(flushed_calls, 0);      /* never before the fsync */
+        assert_int_equal(
+            kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 1);
+    assert_int_equal(flushed_calls, 0); /* never before the fsync */
     {
         uint64_t before = kf_log_flush_count(l);
 
@@ -331,16 +334,20 @@ static void test_flush_policy_and_group_commit(void **state)
     c.flush_messages = 3;
     kf_log_set_config(l, &c);
     flushed_calls = 0;
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 0);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 0);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 1);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 0);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 0);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 0, &r, on_flushed, NULL), 1);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(flushed_calls, 1);
     /* flush.ms: the tick flushes data older than flush.ms */
     c.flush_messages = INT64_MAX;
     c.flush_ms = 1000;
     kf_log_set_config(l, &c);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 5000, &r, NULL, NULL), 0);
+    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 5000, &r, NULL, NULL),
+                     0);
     kf_log_flush_tick(l, 5500);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_true(kf_log_flushed(l) < kf_log_end(l));
@@ -365,23 +372,25 @@ static void test_destroy_fails_waiters(void **state)
     l = open_log(f, &c, false, -1, NULL);
     tb_batch(&b, 1, &o);
     flushed_calls = 0;
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, NULL, on_flushed, NULL), 1);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, NULL, on_flushed, NULL), 1);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 0, NULL, on_flushed, NULL), 1);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 0, NULL, on_flushed, NULL), 1);
     assert_int_equal(kf_log_destroy(l), 0);
     assert_int_equal(flushed_calls, 2);
     assert_int_equal(flushed_status, ERR_CLOSED);
-    assert_int_not_equal(stat(f->dir, &st), 0);     /* renamed at once */
+    assert_int_not_equal(stat(f->dir, &st), 0); /* renamed at once */
     uv_run(&f->loop, UV_RUN_DEFAULT);
     {
-        DIR *d = opendir(f->root);
+        DIR           *d = opendir(f->root);
         struct dirent *e;
-        int n = 0;
+        int            n = 0;
 
         while ((e = readdir(d)) != NULL)
             if (e->d_name[0] != '.')
                 n++;
         closedir(d);
-        assert_int_equal(n, 0);                    /* removed off the loop */
+        assert_int_equal(n, 0); /* removed off the loop */
     }
     buf_free(&b);
 }
@@ -406,21 +415,21 @@ static int count_files(const char *dir, const char *suffix)
 
 static void test_roll_and_retention(void **state)
 {
-    struct fx              *f = *state;
-    struct kf_log_config    c = cfg_small();
-    struct tb_opts          o = tb_default();
-    struct kf_log_seg_info  info[64];
-    struct kf_log_slice     s;
-    kf_log_t               *l;
-    int                     i, n;
-    int64_t                 base;
-    char                    p[256];
+    struct fx             *f = *state;
+    struct kf_log_config   c = cfg_small();
+    struct tb_opts         o = tb_default();
+    struct kf_log_seg_info info[64];
+    struct kf_log_slice    s;
+    kf_log_t              *l;
+    int                    i, n;
+    int64_t                base;
+    char                   p[256];
 
     c.segment_bytes = 1000;
     o.value_len = 100;
     l = open_log(f, &c, false, -1, NULL);
     for (i = 0; i < 30; i++)
-        append_n(l, 2, &o);                  /* ~ 320 bytes per batch */
+        append_n(l, 2, &o); /* ~ 320 bytes per batch */
     n = kf_log_segments(l, info, 64);
     assert_true(n >= 10);
     assert_int_equal(info[0].base_offset, 0);
@@ -433,8 +442,9 @@ static void test_roll_and_retention(void **state)
     assert_int_equal(access(p, F_OK), 0);
     assert_int_equal(count_files(f->dir, ".log"), n);
     /* a read in a middle segment */
-    assert_int_equal(kf_log_read(l, info[2].base_offset + 1, 1 << 20, kf_log_hw(l),
-                                 true, &s), 0);
+    assert_int_equal(kf_log_read(l, info[2].base_offset + 1, 1 << 20,
+                                 kf_log_hw(l), true, &s),
+                     0);
     assert_int_equal(s.first_offset, info[2].base_offset);
     check_slice(&s, &base);
     /* keep this slice across the deletion of its segment */
@@ -489,10 +499,13 @@ static void test_roll_by_time(void **state)
     c.segment_ms = 1000;
     l = open_log(f, &c, false, -1, NULL);
     tb_batch(&b, 1, &o);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 1700000000000LL, &r, NULL, NULL), 0);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 1700000000500LL, &r, NULL, NULL), 0);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 1700000000000LL, &r, NULL, NULL), 0);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 1700000000500LL, &r, NULL, NULL), 0);
     assert_int_equal(kf_log_segments(l, NULL, 0), 1);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 0, 1700000001500LL, &r, NULL, NULL), 0);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 0, 1700000001500LL, &r, NULL, NULL), 0);
     assert_int_equal(kf_log_segments(l, NULL, 0), 2);
     /* and the retention pass rolls an idle segment too */
     assert_int_equal(kf_log_retain(l, 1700000003000LL), 0);
@@ -530,14 +543,14 @@ static void test_recovery_torn_tail(void **state)
         const char *name;
         int         kind;
     } rows[] = {
-        { "half a header", 0 },
-        { "header without body", 1 },
-        { "body cut short", 2 },
-        { "bad crc", 3 },
-        { "zeros (preallocated tail)", 4 },
-        { "offset goes backwards", 5 },
-        { "random garbage", 6 },
-        { "offset too far for a relative index", 7 },
+        {"half a header", 0},
+        {"header without body", 1},
+        {"body cut short", 2},
+        {"bad crc", 3},
+        {"zeros (preallocated tail)", 4},
+        {"offset goes backwards", 5},
+        {"random garbage", 6},
+        {"offset too far for a relative index", 7},
     };
     size_t i;
 
@@ -559,14 +572,36 @@ static void test_recovery_torn_tail(void **state)
         /* a batch with offset 15 (the next), as the broker would write */
         buf_set_i64(&b, 0, 15);
         switch (rows[i].kind) {
-        case 0: append_file(p, b.data, 30); break;
-        case 1: append_file(p, b.data, 61); break;
-        case 2: append_file(p, b.data, b.len - 1); break;
-        case 3: b.data[b.len - 1] ^= 1; append_file(p, b.data, b.len); break;
-        case 4: { uint8_t z[4096] = { 0 }; append_file(p, z, sizeof z); break; }
-        case 5: buf_set_i64(&b, 0, 2); append_file(p, b.data, b.len); break;
-        case 6: append_file(p, "\x00\x00\x00\x00\x00\x00\x00\x0f\xff\xff\xff\xff junk", 17); break;
-        case 7: buf_set_i64(&b, 0, 15 + (1LL << 32)); append_file(p, b.data, b.len); break;
+        case 0:
+            append_file(p, b.data, 30);
+            break;
+        case 1:
+            append_file(p, b.data, 61);
+            break;
+        case 2:
+            append_file(p, b.data, b.len - 1);
+            break;
+        case 3:
+            b.data[b.len - 1] ^= 1;
+            append_file(p, b.data, b.len);
+            break;
+        case 4: {
+            uint8_t z[4096] = {0};
+            append_file(p, z, sizeof z);
+            break;
+        }
+        case 5:
+            buf_set_i64(&b, 0, 2);
+            append_file(p, b.data, b.len);
+            break;
+        case 6:
+            append_file(
+                p, "\x00\x00\x00\x00\x00\x00\x00\x0f\xff\xff\xff\xff junk", 17);
+            break;
+        case 7:
+            buf_set_i64(&b, 0, 15 + (1LL << 32));
+            append_file(p, b.data, b.len);
+            break;
         }
         l = open_log(f, &c, false, -1, &cut);
         assert_true(cut > 0);
@@ -644,7 +679,7 @@ static void test_clean_shutdown_skips_scan(void **state)
     /* with an index entry near the end, only the tail is scanned: build
      * one by rebuilding with a small interval */
     c.index_interval_bytes = 10;
-    l = open_log(f, &c, false, -1, &cut);   /* unclean: rebuilds */
+    l = open_log(f, &c, false, -1, &cut); /* unclean: rebuilds */
     assert_int_equal(cut, 0);
     close_log(f, l);
     snprintf(p, sizeof p, "%s/%020d.log", f->dir, 0);
@@ -652,7 +687,7 @@ static void test_clean_shutdown_skips_scan(void **state)
         int     fd = open(p, O_RDWR);
         uint8_t x = 0xee;
 
-        assert_true(pwrite(fd, &x, 1, 70) == 1);  /* inside batch 0's records */
+        assert_true(pwrite(fd, &x, 1, 70) == 1); /* inside batch 0's records */
         close(fd);
     }
     l = open_log(f, &c, true, 10, &cut);
@@ -667,13 +702,12 @@ static void test_clean_shutdown_skips_scan(void **state)
 
 static void test_recovery_torn_index(void **state)
 {
-    struct fx           *f = *state;
-    struct kf_log_config c = cfg_small();
-    struct tb_opts       o = tb_default();
-    static const char *const rows[] = { "torn index", "missing index",
-                                        "garbage index", "torn timeindex",
-                                        "missing timeindex",
-                                        "index past the log" };
+    struct fx               *f = *state;
+    struct kf_log_config     c = cfg_small();
+    struct tb_opts           o = tb_default();
+    static const char *const rows[] = {
+        "torn index",     "missing index",     "garbage index",
+        "torn timeindex", "missing timeindex", "index past the log"};
     size_t i;
 
     for (i = 0; i < N_ELEMS(rows); i++) {
@@ -691,19 +725,29 @@ static void test_recovery_torn_index(void **state)
         snprintf(ip, sizeof ip, "%s/%020d.index", f->dir, 0);
         snprintf(tp, sizeof tp, "%s/%020d.timeindex", f->dir, 0);
         switch (i) {
-        case 0: truncate_file(ip, -3); break;
-        case 1: unlink(ip); break;
+        case 0:
+            truncate_file(ip, -3);
+            break;
+        case 1:
+            unlink(ip);
+            break;
         case 2: {
             int fd = open(ip, O_WRONLY);
-            assert_int_equal(pwrite(fd, "\x7f\xff\xff\xff\x00\x00\x00\x01", 8, 8), 8);
+            assert_int_equal(
+                pwrite(fd, "\x7f\xff\xff\xff\x00\x00\x00\x01", 8, 8), 8);
             close(fd);
             break;
         }
-        case 3: truncate_file(tp, -5); break;
-        case 4: unlink(tp); break;
+        case 3:
+            truncate_file(tp, -5);
+            break;
+        case 4:
+            unlink(tp);
+            break;
         case 5: {
             int fd = open(ip, O_WRONLY | O_APPEND);
-            assert_int_equal(write(fd, "\x00\x00\x7f\x00\x7f\x00\x00\x00", 8), 8);
+            assert_int_equal(write(fd, "\x00\x00\x7f\x00\x7f\x00\x00\x00", 8),
+                             8);
             close(fd);
             break;
         }
@@ -787,9 +831,9 @@ static void test_delete_records_and_truncate(void **state)
     assert_int_equal(kf_log_start(l), 13);
     assert_int_equal(kf_log_read(l, 12, 1000, 40, true, &s), ERR_NOTFOUND);
     assert_int_equal(kf_log_read(l, 13, 1000, 40, true, &s), 0);
-    assert_int_equal(s.first_offset, 12);     /* its batch */
+    assert_int_equal(s.first_offset, 12); /* its batch */
     kf_log_slice_release(s.ref);
-    assert_int_equal(kf_log_delete_records(l, 5), 0);  /* no-op */
+    assert_int_equal(kf_log_delete_records(l, 5), 0); /* no-op */
     assert_int_equal(kf_log_start(l), 13);
     /* truncate in the middle of the log, then append again */
     assert_int_equal(kf_log_truncate(l, 30), 0);
@@ -799,10 +843,11 @@ static void test_delete_records_and_truncate(void **state)
     close_log(f, l);
     /* the start survives through the caller's checkpoint */
     {
-        struct kf_log_open_opts oo = { 33, 13, true, false, 0 };
-        int64_t cut;
+        struct kf_log_open_opts oo = {33, 13, true, false, 0};
+        int64_t                 cut;
 
-        assert_int_equal(kf_log_open(&l, &f->loop, f->root, "t", 0, &c, &oo, &cut), 0);
+        assert_int_equal(
+            kf_log_open(&l, &f->loop, f->root, "t", 0, &c, &oo, &cut), 0);
         assert_int_equal(kf_log_start(l), 13);
         assert_int_equal(kf_log_end(l), 33);
         close_log(f, l);
@@ -876,10 +921,11 @@ static void test_log_append_time(void **state)
     c.log_append_time = true;
     l = open_log(f, &c, false, -1, NULL);
     tb_batch(&b, 3, &o);
-    assert_int_equal(kf_log_append(l, b.data, b.len, 3, 1800000000000LL, &r, NULL, NULL), 0);
+    assert_int_equal(
+        kf_log_append(l, b.data, b.len, 3, 1800000000000LL, &r, NULL, NULL), 0);
     assert_int_equal(r.log_append_time, 1800000000000LL);
     assert_int_equal(kf_log_read(l, 0, 1 << 20, 3, true, &s), 0);
-    assert_int_equal(check_slice(&s, &base), 3);   /* CRC recomputed */
+    assert_int_equal(check_slice(&s, &base), 3); /* CRC recomputed */
     assert_int_equal(pread(s.fd, hdr, 61, s.pos), 61);
     assert_true(hdr[22] & 0x08);
     {
@@ -903,7 +949,7 @@ static void test_leader_epoch_checkpoint(void **state)
     size_t               n;
 
     l = open_log(f, &c, false, -1, NULL);
-    append_n(l, 2, &o);                 /* epoch 3 starts at 0 */
+    append_n(l, 2, &o); /* epoch 3 starts at 0 */
     assert_int_equal(kf_log_set_leader_epoch(l, 5), 0);
     append_n(l, 2, &o);
     close_log(f, l);
@@ -953,9 +999,11 @@ static void test_compact(void **state)
     assert_int_equal(kf_log_read(l, 0, 1 << 20, leo, true, &before), 0);
     recs = check_slice(&before, &base);
     kf_compact_cfg_defaults(&cc);
-    assert_int_equal(kf_log_compact(l, &cc, 1700000000000LL, on_compacted, NULL), 0);
+    assert_int_equal(
+        kf_log_compact(l, &cc, 1700000000000LL, on_compacted, NULL), 0);
     assert_true(kf_log_compacting(l));
-    assert_int_equal(kf_log_compact(l, &cc, 1700000000000LL, on_compacted, NULL), ERR_STATE);
+    assert_int_equal(
+        kf_log_compact(l, &cc, 1700000000000LL, on_compacted, NULL), ERR_STATE);
     assert_int_equal(kf_log_truncate(l, 3), ERR_STATE);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(compact_status, 0);
@@ -971,7 +1019,8 @@ static void test_compact(void **state)
             if (info[k].size == 0)
                 continue;
             assert_int_equal(kf_log_read(l, info[k].base_offset, 1 << 20,
-                                         info[k].next_offset, true, &s), 0);
+                                         info[k].next_offset, true, &s),
+                             0);
             assert_true(s.len > 0);
             assert_int_equal(s.len, info[k].size);
             left += check_slice(&s, &base);
@@ -984,7 +1033,8 @@ static void test_compact(void **state)
     assert_int_equal(check_slice(&before, &base), recs);
     kf_log_slice_release(before.ref);
     /* nothing new: a second run is refused until the log rolls again */
-    assert_int_equal(kf_log_compact(l, &cc, 1700000000000LL, on_compacted, NULL), ERR_STATE);
+    assert_int_equal(
+        kf_log_compact(l, &cc, 1700000000000LL, on_compacted, NULL), ERR_STATE);
     close_log(f, l);
     /* reopened after a crash (full verification): all batches valid */
     {
@@ -1001,21 +1051,32 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_multi_batch_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multi_batch_append, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_append_hostile, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_flush_policy_and_group_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_destroy_fails_waiters, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_roll_and_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_policy_and_group_commit,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_fails_waiters, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_roll_and_retention, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_roll_by_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recovery_torn_tail, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recovery_drops_later_segments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clean_shutdown_skips_scan, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recovery_torn_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_torn_tail, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_drops_later_segments,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_shutdown_skips_scan, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_torn_index, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_offset_for_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_records_and_truncate, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_producer_state_survives, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_records_and_truncate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_producer_state_survives, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_log_append_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_leader_epoch_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leader_epoch_checkpoint, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
     };
 

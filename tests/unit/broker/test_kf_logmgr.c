@@ -111,7 +111,8 @@ static void append_some(kf_log_t *l, int batches)
 
     tb_batch(&b, 2, &o);
     for (i = 0; i < batches; i++)
-        assert_int_equal(kf_log_append(l, b.data, b.len, 0, 0, NULL, NULL, NULL), 0);
+        assert_int_equal(
+            kf_log_append(l, b.data, b.len, 0, 0, NULL, NULL, NULL), 0);
     buf_free(&b);
 }
 
@@ -136,17 +137,19 @@ static void test_lifecycle(void **state)
         else
             in2++;
     }
-    assert_int_equal(in1, 2);          /* spread over the dirs */
+    assert_int_equal(in1, 2); /* spread over the dirs */
     assert_int_equal(in2, 2);
     assert_int_equal(kf_logmgr_create(m, "orders", 1, NULL, &l2), 0);
     assert_ptr_equal(l2, kf_logmgr_get(m, "orders", 1));
-    assert_int_equal(kf_logmgr_create(m, "bad/name", 0, NULL, &l2), ERR_MALFORMED);
+    assert_int_equal(kf_logmgr_create(m, "bad/name", 0, NULL, &l2),
+                     ERR_MALFORMED);
     assert_int_equal(kf_logmgr_create(m, "..", 0, NULL, &l2), ERR_MALFORMED);
     assert_int_equal(kf_logmgr_create(m, "", 0, NULL, &l2), ERR_MALFORMED);
     assert_int_equal(kf_logmgr_create(m, "x", -1, NULL, &l2), ERR_MALFORMED);
     assert_int_equal(kf_logmgr_create(m, "my-topic.v2_x", 0, NULL, &l2), 0);
     assert_int_equal(kf_logmgr_set_cluster_id(m, "AAAAAAAAAAAAAAAAAAAAAA"), 0);
-    assert_int_equal(kf_logmgr_set_cluster_id(m, "BBBBBBBBBBBBBBBBBBBBBB"), ERR_CONFIG);
+    assert_int_equal(kf_logmgr_set_cluster_id(m, "BBBBBBBBBBBBBBBBBBBBBB"),
+                     ERR_CONFIG);
     /* a second broker on the same dirs is refused (flock) */
     {
         kf_logmgr_t *m2;
@@ -173,7 +176,7 @@ static void test_lifecycle(void **state)
     assert_non_null(txt);
     assert_memory_equal(txt, "0\n", 2);
     {
-        int n1 = 0, n2 = 0;
+        int   n1 = 0, n2 = 0;
         char *q;
 
         snprintf(p, sizeof p, "%s/replication-offset-checkpoint", f->d1);
@@ -183,7 +186,7 @@ static void test_lifecycle(void **state)
         assert_non_null(q);
         snprintf(p, sizeof p, "%s/replication-offset-checkpoint", f->d2);
         sscanf(slurp(p), "0\n%d\n", &n2);
-        assert_int_equal(n1 + n2, 4);      /* orders 0..2 + my-topic.v2_x */
+        assert_int_equal(n1 + n2, 4); /* orders 0..2 + my-topic.v2_x */
     }
     snprintf(p, sizeof p, "%s/cleaner-offset-checkpoint", f->d1);
     assert_string_equal(slurp(p), "0\n0\n");
@@ -222,9 +225,13 @@ static void test_discovery_leftovers(void **state)
     c.ndirs = 1;
     assert_int_equal(kf_logmgr_open(&m, &f->loop, &c, &what), 0);
     close_mgr(f, m);
-    snprintf(p, sizeof p, "%s/t-0.0123456789abcdef0123456789abcdef-delete", f->d1);
+    snprintf(p, sizeof p, "%s/t-0.0123456789abcdef0123456789abcdef-delete",
+             f->d1);
     assert_int_equal(mkdir(p, 0755), 0);
-    snprintf(p, sizeof p, "%s/t-0.0123456789abcdef0123456789abcdef-delete/00000000000000000000.log", f->d1);
+    snprintf(p, sizeof p,
+             "%s/t-0.0123456789abcdef0123456789abcdef-delete/"
+             "00000000000000000000.log",
+             f->d1);
     close(open(p, O_CREAT | O_WRONLY, 0644));
     snprintf(p, sizeof p, "%s/lost+found", f->d1);
     assert_int_equal(mkdir(p, 0755), 0);
@@ -235,7 +242,8 @@ static void test_discovery_leftovers(void **state)
     assert_int_equal(kf_logmgr_open(&m, &f->loop, &c, &what), 0);
     assert_int_equal(kf_logmgr_count(m), 1);
     assert_non_null(kf_logmgr_get(m, "good", 12));
-    snprintf(p, sizeof p, "%s/t-0.0123456789abcdef0123456789abcdef-delete", f->d1);
+    snprintf(p, sizeof p, "%s/t-0.0123456789abcdef0123456789abcdef-delete",
+             f->d1);
     assert_int_not_equal(access(p, F_OK), 0);
     close_mgr(f, m);
 }
@@ -278,7 +286,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_discovery_leftovers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discovery_leftovers, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unclean_restart, setup, teardown),
     };
 

@@ -23,8 +23,10 @@ static void test_kafka_shapes(void **state)
         "\"adding_replicas\":{},\"removing_replicas\":{},\"topic_id\":\"abc\"}";
     static const char reg[] =
         " { \"listener_security_protocol_map\" : {\"PLAINTEXT\":\"PLAINTEXT\"},"
-        "\"endpoints\":[\"PLAINTEXT://h:9092\"],\"jmx_port\":-1,\"features\":{},"
-        "\"host\":\"h\",\"timestamp\":\"1700000000000\",\"port\":9092,\"version\":5}\n";
+        "\"endpoints\":[\"PLAINTEXT://"
+        "h:9092\"],\"jmx_port\":-1,\"features\":{},"
+        "\"host\":\"h\",\"timestamp\":\"1700000000000\",\"port\":9092,"
+        "\"version\":5}\n";
     slice_t v;
     int64_t x;
     char    s[64];
@@ -33,22 +35,30 @@ static void test_kafka_shapes(void **state)
 
     (void)state;
     assert_int_equal(kf_zkjson_member((const uint8_t *)topic, strlen(topic),
-                                      "partitions", &v), 0);
+                                      "partitions", &v),
+                     0);
     assert_int_equal(kf_zkjson_each(v, count_cb, &n), 0);
     assert_int_equal(n, 2);
-    assert_int_equal(kf_zkjson_member((const uint8_t *)topic, strlen(topic),
-                                      "topic_id", &v), 0);
+    assert_int_equal(
+        kf_zkjson_member((const uint8_t *)topic, strlen(topic), "topic_id", &v),
+        0);
     assert_int_equal(kf_zkjson_str(v, s, sizeof s), 0);
     assert_string_equal(s, "abc");
-    assert_int_equal(kf_zkjson_member((const uint8_t *)topic, strlen(topic),
-                                      "nope", &v), ERR_NOTFOUND);
-    assert_int_equal(kf_zkjson_member((const uint8_t *)reg, strlen(reg), "jmx_port", &v), 0);
+    assert_int_equal(
+        kf_zkjson_member((const uint8_t *)topic, strlen(topic), "nope", &v),
+        ERR_NOTFOUND);
+    assert_int_equal(
+        kf_zkjson_member((const uint8_t *)reg, strlen(reg), "jmx_port", &v), 0);
     assert_int_equal(kf_zkjson_int(v, &x), 0);
     assert_int_equal(x, -1);
-    assert_int_equal(kf_zkjson_member((const uint8_t *)reg, strlen(reg), "timestamp", &v), 0);
-    assert_int_equal(kf_zkjson_int(v, &x), 0);   /* a number in a string */
+    assert_int_equal(
+        kf_zkjson_member((const uint8_t *)reg, strlen(reg), "timestamp", &v),
+        0);
+    assert_int_equal(kf_zkjson_int(v, &x), 0); /* a number in a string */
     assert_int_equal(x, 1700000000000LL);
-    assert_int_equal(kf_zkjson_member((const uint8_t *)reg, strlen(reg), "endpoints", &v), 0);
+    assert_int_equal(
+        kf_zkjson_member((const uint8_t *)reg, strlen(reg), "endpoints", &v),
+        0);
     assert_int_equal(kf_zkjson_array_len(v, &len), 0);
     assert_int_equal(len, 1);
 }
@@ -56,10 +66,23 @@ static void test_kafka_shapes(void **state)
 static void test_hostile(void **state)
 {
     static const char *const bad[] = {
-        "", "{", "}", "[]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1 \"b\":2}",
-        "{\"a\":\"unterminated}", "{\"a\":tru}", "{\"a\":nul}", "{a:1}",
-        "{\"a\":[1,2}", "{\"a\":{\"b\":}}", "\"str\"",
-        "{\"a\":\"ctl\x01\"}", "{\"a\":1}}",
+        "",
+        "{",
+        "}",
+        "[]",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":1,}",
+        "{\"a\":1 \"b\":2}",
+        "{\"a\":\"unterminated}",
+        "{\"a\":tru}",
+        "{\"a\":nul}",
+        "{a:1}",
+        "{\"a\":[1,2}",
+        "{\"a\":{\"b\":}}",
+        "\"str\"",
+        "{\"a\":\"ctl\x01\"}",
+        "{\"a\":1}}",
     };
     char    deep[200];
     slice_t v;
@@ -67,8 +90,8 @@ static void test_hostile(void **state)
 
     (void)state;
     for (i = 0; i < N_ELEMS(bad); i++) {
-        int n = 0;
-        slice_t o = { (const uint8_t *)bad[i], (int32_t)strlen(bad[i]) };
+        int     n = 0;
+        slice_t o = {(const uint8_t *)bad[i], (int32_t)strlen(bad[i])};
 
         print_message("case: %s\n", bad[i]);
         assert_true(kf_zkjson_each(o, count_cb, &n) < 0 ||
@@ -79,15 +102,16 @@ static void test_hostile(void **state)
     /* nesting deeper than the cap is refused, not recursed into */
     memset(deep, '[', sizeof deep);
     memcpy(deep, "{\"a\":", 5);
-    assert_true(kf_zkjson_member((const uint8_t *)deep, sizeof deep, "a", &v) < 0);
+    assert_true(kf_zkjson_member((const uint8_t *)deep, sizeof deep, "a", &v) <
+                0);
     /* integers: overflow, junk */
     {
-        static const char *const ints[] = { "99999999999999999999", "1.5", "-", "\"\"",
-                                            "\"12", "1e3", "abc" };
+        static const char *const ints[] = {
+            "99999999999999999999", "1.5", "-", "\"\"", "\"12", "1e3", "abc"};
         int64_t x;
 
         for (i = 0; i < N_ELEMS(ints); i++) {
-            slice_t s = { (const uint8_t *)ints[i], (int32_t)strlen(ints[i]) };
+            slice_t s = {(const uint8_t *)ints[i], (int32_t)strlen(ints[i])};
 
             assert_int_equal(kf_zkjson_int(s, &x), ERR_MALFORMED);
         }
@@ -95,14 +119,14 @@ static void test_hostile(void **state)
     /* a bad escape is caught when the string is read */
     {
         char    out[16];
-        slice_t s = { (const uint8_t *)"\"\\u12\"", 6 };
+        slice_t s = {(const uint8_t *)"\"\\u12\"", 6};
 
         assert_int_equal(kf_zkjson_str(s, out, sizeof out), ERR_MALFORMED);
     }
     /* a string that does not fit */
     {
         char    small[4];
-        slice_t s = { (const uint8_t *)"\"abcdef\"", 8 };
+        slice_t s = {(const uint8_t *)"\"abcdef\"", 8};
 
         assert_int_equal(kf_zkjson_str(s, small, sizeof small), ERR_TOO_BIG);
     }
