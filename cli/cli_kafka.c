@@ -34,6 +34,16 @@ static int cli_opt_find(const struct cli_opt *tab, int ntab, const char *name,
     return -1;
 }
 
+/* True if s names one of the table's options ("--topic", "--topic=x"):
+ * "--topic --list" is a missing value, not a topic called "--list". */
+static bool cli_opt_is_flag(const struct cli_opt *tab, int ntab, const char *s)
+{
+    const char *eq = strchr(s, '=');
+
+    return strncmp(s, "--", 2) == 0 &&
+           cli_opt_find(tab, ntab, s, eq != NULL ? (size_t)(eq - s) : strlen(s)) >= 0;
+}
+
 int cli_args_parse(struct cli_args *a, const struct cli_opt *tab, int ntab,
                    int argc, char **argv, char *err, size_t errlen)
 {
@@ -62,7 +72,7 @@ int cli_args_parse(struct cli_args *a, const struct cli_opt *tab, int ntab,
             else if (tab[o].optional &&
                      (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0))
                 val = "";
-            else if (i + 1 < argc)
+            else if (i + 1 < argc && !cli_opt_is_flag(tab, a->ntab, argv[i + 1]))
                 val = argv[++i];
             else {
                 snprintf(err, errlen, "option '%s' needs a value", tab[o].name);

@@ -49,6 +49,10 @@ static const struct {
     { "optional value left out", { "x", "--compression-codec", "--list", NULL }, 0, NULL, "--compression-codec", "" },
     { "optional value at end", { "x", "--compression-codec", NULL }, 0, NULL, "--compression-codec", "" },
     { "value may start with a dash", { "x", "--topic", "-t", NULL }, 0, NULL, "--topic", "-t" },
+    { "an option is not a value", { "x", "--topic", "--list", NULL }, ERR_MALFORMED,
+      "'--topic' needs a value", NULL, NULL },
+    { "unknown --word can be a value", { "x", "--topic", "--odd", NULL }, 0, NULL, "--topic",
+      "--odd" },
     { "hidden alias parses", { "x", "--alias", "v", NULL }, 0, NULL, "--alias", "v" },
     { "prefix is not a match", { "x", "--top", "t", NULL }, ERR_MALFORMED, "unknown option", NULL, NULL },
 };
