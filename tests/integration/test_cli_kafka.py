@@ -706,3 +706,61 @@ def test_producer_splits_big_input_below_the_message_size_limit(broker):
     p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "big",
                 "--from-beginning", "--max-messages", "3000")
     assert p.stdout == lines
+
+
+def test_group_follower_of_kafka_python_leader(broker_factory):
+    """kafka-python joins first and leads (its range assignor computes the
+    assignment); console-consumer joins as a follower and reads the
+    partitions kafka-python's assignment gave it."""
+    b = broker_factory(extra=SETTINGS)
+    bs = b.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "f4",
+            "--partitions", "4")
+    py = subprocess.Popen([python(), "-u", "-c", textwrap.dedent("""
+        import json, sys, time
+        from kafka import KafkaConsumer, KafkaProducer
+        c = KafkaConsumer('f4', group_id='fol', bootstrap_servers=%r,
+                          auto_offset_reset='earliest', enable_auto_commit=True,
+                          partition_assignment_strategy=[
+                              __import__('kafka.coordinator.assignors.range',
+                                         fromlist=['x']).RangePartitionAssignor])
+        end = time.time() + 30
+        while not c.assignment() and time.time() < end:
+            c.poll(timeout_ms=200)
+        print("joined", flush=True)
+        end = time.time() + 40
+        while len(c.assignment()) != 2 and time.time() < end:
+            c.poll(timeout_ms=200)
+        asg = sorted(tp.partition for tp in c.assignment())
+        p = KafkaProducer(bootstrap_servers=%r)
+        for i in range(40):
+            p.send('f4', b'v%%d' %% i, key=b'k%%d' %% i)
+        p.flush()
+        got, end = [], time.time() + 5
+        while time.time() < end:
+            for tp, ms in c.poll(timeout_ms=300).items():
+                got += [[tp.partition, m.value.decode()] for m in ms]
+        c.close()
+        print(json.dumps({"asg": asg, "got": got}))
+    """ % (bs, bs))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    c = None
+    try:
+        assert py.stdout.readline() == "joined\n", py.stderr.read()
+        c = subprocess.Popen([bin_path("odradek"), "console-consumer", "--bootstrap-server", bs,
+                              "--topic", "f4", "--group", "fol", "--from-beginning",
+                              "--timeout-ms", "15000", "--property", "print.partition=true"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        pyout, pyerr = py.communicate(timeout=90)
+        assert py.returncode == 0, pyerr[-3000:]
+        got = json.loads(pyout.strip().splitlines()[-1])
+        out, err = c.communicate(timeout=60)
+    finally:
+        for x in (py, c):
+            if x is not None and x.poll() is None:
+                x.kill()
+    assert c.returncode == 0, err
+    mine = [l.split("\t") for l in out.splitlines()]
+    my_parts = sorted({int(p.split(":")[1]) for p, _ in mine})
+    assert len(got["asg"]) == 2 and sorted(got["asg"] + my_parts) == [0, 1, 2, 3]
+    values = [v for _, v in got["got"]] + [v for _, v in mine]
+    assert sorted(values) == sorted(f"v{i}" for i in range(40))
