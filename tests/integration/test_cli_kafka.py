@@ -764,3 +764,16 @@ def test_group_follower_of_kafka_python_leader(broker_factory):
     assert len(got["asg"]) == 2 and sorted(got["asg"] + my_parts) == [0, 1, 2, 3]
     values = [v for _, v in got["got"]] + [v for _, v in mine]
     assert sorted(values) == sorted(f"v{i}" for i in range(40))
+
+
+@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+def test_consumer_reads_kcat_compressed(broker, codec):
+    """Batches compressed by librdkafka (raw snappy, LZ4 frames, ...) are
+    printed by console-consumer."""
+    bs = broker.bootstrap
+    lines = [f"{codec}-{i}" for i in range(100)]
+    kcat("-b", bs, "-P", "-t", "kz-" + codec, "-z", codec, "-X", "linger.ms=50",
+         input="\n".join(lines) + "\n")
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "kz-" + codec,
+                "--from-beginning", "--max-messages", "100")
+    assert p.stdout.splitlines() == lines
