@@ -93,6 +93,7 @@ int kf_metadata_handle(struct kf_req *rq)
     bool    all = req->topics_n < 0 || (rq->ver == 0 && req->topics_n == 0);
     int32_t i;
 
+    kf_topics_sync(b->topics);
     kmsg_defaults(&kmsg_s_metadata_resp, &resp);
     fill_broker(b, &br);
     resp.brokers = &br;

@@ -26,7 +26,11 @@ struct kf_topics {
     int                       count;
     struct kf_topics_observer obs[KF_TOPICS_MAX_OBS];
     int                       nobs;
+    struct kf_topic         **found; /* kf_topics_sync: topics new */
+    int                       nfound;
 };
+
+#define KF_TOPICS_MAX_FOUND 64
 
 /* ---- topic-level config keys ------------------------------------------ */
 
@@ -466,8 +470,11 @@ static int scan_log(void *arg, kf_log_t *l)
     struct kf_topic  *t = kf_topics_get(ts, name, strlen(name));
     int32_t           p = kf_log_partition(l);
 
-    if (t == NULL)
+    if (t == NULL) {
         t = topic_new(ts, name);
+        if (ts->found != NULL && ts->nfound < KF_TOPICS_MAX_FOUND)
+            ts->found[ts->nfound++] = t;
+    }
     if (p + 1 > t->npart) {
         int32_t i;
 
@@ -708,4 +715,52 @@ int kf_topics_set_config(struct kf_topics *ts, struct kf_topic *t,
     free(c);
     apply_configs(ts, t);
     return 0;
+}
+
+/* Partitions created behind the registry's back (the group coordinator
+ * creates __consumer_offsets partitions straight through kf_logmgr) are
+ * registered here, the missing partitions of such a topic created, and
+ * the observers told, so Metadata lists the topic as Kafka does. */
+void kf_topics_sync(struct kf_topics *ts)
+{
+    struct kf_topic *found[KF_TOPICS_MAX_FOUND];
+    struct kf_topic *t;
+    int              i, known = 0, k;
+
+    if (ts->m == NULL)
+        return;
+    for (i = 0; i < KF_TOPICS_BUCKETS; i++)
+        for (t = ts->buckets[i]; t != NULL; t = t->hnext) {
+            int32_t p;
+
+            for (p = 0; p < t->npart; p++)
+                known += t->logs[p] != NULL;
+        }
+    if (known == kf_logmgr_count(ts->m))
+        return;
+    ts->found = found;
+    ts->nfound = 0;
+    kf_logmgr_foreach(ts->m, scan_log, ts);
+    ts->found = NULL;
+    for (i = 0; i < ts->nfound; i++) {
+        int32_t want = found[i]->npart, p;
+
+        if (found[i]->internal && ts->kc->offsets_topic_num_partitions > want)
+            want = ts->kc->offsets_topic_num_partitions;
+        found[i]->logs =
+            xrealloc(found[i]->logs, (size_t)want * sizeof *found[i]->logs);
+        for (p = found[i]->npart; p < want; p++)
+            found[i]->logs[p] = NULL;
+        found[i]->npart = want;
+        for (p = 0; p < want; p++)
+            if (found[i]->logs[p] == NULL &&
+                kf_logmgr_create(ts->m, found[i]->name, p, &ts->defaults,
+                                 &found[i]->logs[p]) == 0 &&
+                ts->notify != NULL)
+                kf_log_set_notify(found[i]->logs[p], ts->notify,
+                                  ts->notify_arg);
+        for (k = 0; k < ts->nobs; k++)
+            if (ts->obs[k].created != NULL)
+                ts->obs[k].created(ts->obs[k].arg, found[i]);
+    }
 }

@@ -74,6 +74,12 @@ int       kf_topics_count(const struct kf_topics *ts);
 /* Every topic, sorted by name, into a malloc'd array (caller frees). */
 struct kf_topic **kf_topics_list(struct kf_topics *ts, int *n);
 
+/* Registers partitions other modules created through the log manager
+ * directly (the group coordinator's __consumer_offsets), creating the
+ * topic's missing partitions and telling the observers.  Cheap when there
+ * is nothing new (one count).  Metadata calls it. */
+void kf_topics_sync(struct kf_topics *ts);
+
 /* Kafka's topic name rule: [a-zA-Z0-9._-]{1,249}, not "." or "..". */
 bool kf_topics_valid_name(const char *name, size_t len);
 

@@ -94,3 +94,15 @@ def test_librdkafka_uses_the_newest_versions_without_fallback(kbroker):
     assert r.returncode == 0 and r.stdout == b"one\n", r.stderr[-2000:]
     err = r.stderr.decode()
     assert "Sent FetchRequest (v11" in err
+
+
+def test_consumer_offsets_topic_is_listed_once_used(kbroker):
+    """The group coordinator creates __consumer_offsets partitions through
+    the log manager; Metadata then lists the whole internal topic
+    (offsets.topic.num.partitions, 4 in the fixture), as Kafka does."""
+    kcat(kbroker, "-P", "-t", "gco", input=b"a\nb\n")
+    out = kcat(kbroker, "-G", "g-co", "gco", "-e", "-o", "beginning",
+               "-X", "auto.commit.interval.ms=100", timeout=60)
+    assert out.splitlines() == ["a", "b"]
+    out = kcat(kbroker, "-L")  # all topics: nothing auto-created
+    assert 'topic "__consumer_offsets" with 4 partitions' in out, out
