@@ -777,3 +777,23 @@ def test_consumer_reads_kcat_compressed(broker, codec):
     p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "kz-" + codec,
                 "--from-beginning", "--max-messages", "100")
     assert p.stdout.splitlines() == lines
+
+
+def test_librdkafka_group_member_resumes_at_committed_offsets(broker_factory):
+    """console-consumer reads 25 of 40 in a group and exits (commit, leave);
+    kcat in the same group (librdkafka's balanced consumer) then gets
+    exactly the other 15."""
+    b = broker_factory(extra=SETTINGS)
+    bs = b.bootstrap
+    odradek("topics", "--bootstrap-server", bs, "--create", "--topic", "rk", "--partitions", "4")
+    odradek("console-producer", "--bootstrap-server", bs, "--topic", "rk", "--property",
+            "parse.key=true", input="".join(f"k{i}\tv{i}\n" for i in range(40)))
+    first = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "rk", "--group",
+                    "rkg", "--from-beginning", "--max-messages", "25").stdout.split()
+    assert len(first) == 25
+    out = subprocess.run(["kcat", "-b", bs, "-G", "rkg", "-e", "-q", "-f", "%s\\n",
+                          "-X", "auto.offset.reset=earliest", "rk"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    rest = out.stdout.split()
+    assert sorted(first + rest) == sorted(f"v{i}" for i in range(40))
