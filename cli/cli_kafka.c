@@ -553,7 +553,7 @@ static struct cli_kbroker *cli_kafka_broker(struct cli_kafka *k, int32_t id)
     return NULL;
 }
 
-/* Adds or updates a broker; an address change drops the old connection. */
+/* Adds or updates a broker; an address change closes the old connection. */
 static struct cli_kbroker *cli_kafka_learn(struct cli_kafka *k, int32_t id,
                                            slice_t host, int32_t port)
 {
@@ -567,12 +567,12 @@ static struct cli_kbroker *cli_kafka_learn(struct cli_kafka *k, int32_t id,
         memset(b, 0, sizeof *b);
         b->id = id;
     } else {
+        /* the connection struct stays (callers may hold it, e.g. as a
+         * group coordinator); closed, it is opened again at the new
+         * address on next use */
         free(b->host);
-        if (b->conn != NULL) {
+        if (b->conn != NULL)
             cli_kconn_shut(b->conn);
-            free(b->conn);
-            b->conn = NULL;
-        }
     }
     b->host = slice_dup(host);
     if (b->host == NULL)
