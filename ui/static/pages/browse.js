@@ -1,0 +1,97 @@
+// The message browser of one partition: seek by offset, by time (through
+// the broker's time index) or to the newest N; page forward; a message's
+// key, value and headers as text, JSON, hex or base64.
+import { api, el, table, fmtTime, b64bytes, views, preview } from '../lib.js';
+
+export async function browse(topic, partition) {
+  const enc = encodeURIComponent(topic);
+  const base = `topics/${enc}/partitions/${partition}/messages`;
+  const mode = el('select', { 'aria-label': 'seek mode' },
+    el('option', { value: 'offset' }, 'from offset'),
+    el('option', { value: 'timestamp' }, 'from time (ISO or ms)'),
+    el('option', { value: 'newest' }, 'newest N'));
+  const where = el('input', { id: 'seek', placeholder: '0', size: 26, 'aria-label': 'where to start' });
+  const limit = el('input', { type: 'number', min: 1, max: 500, value: 50, 'aria-label': 'messages per page', class: 'narrow' });
+  const go = el('button', { type: 'button', id: 'go' }, 'Show');
+  const more = el('button', { type: 'button', id: 'more', disabled: true }, 'Next page →');
+  const status = el('span', { class: 'muted', id: 'status' });
+  const list = el('div', { id: 'messages' });
+  const detail = el('div', { id: 'detail' });
+  let next = null;
+
+  function query() {
+    const v = where.value.trim();
+    const l = `limit=${Number(limit.value) || 50}`;
+    if (mode.value === 'newest') return `${base}?newest=${Number(v) || 10}&${l}`;
+    if (mode.value === 'timestamp') {
+      const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+      if (Number.isNaN(ms)) throw new Error('not a time: ' + v);
+      return `${base}?timestamp=${ms}&${l}`;
+    }
+    return `${base}?offset=${Number(v) || 0}&${l}`;
+  }
+
+  async function show(q) {
+    const page = await api(q);
+    next = page.next_offset < page.high_watermark ? page.next_offset : null;
+    more.disabled = next === null;
+    status.textContent = `offsets ${page.log_start_offset}–${page.high_watermark - 1}; ${page.messages.length} shown`;
+    list.replaceChildren(table([{ label: 'offset', num: 1 }, 'timestamp', 'key', 'value', { label: 'size', num: 1 }],
+      page.messages.map((m) => {
+        const k = b64bytes(m.key);
+        const v = b64bytes(m.value);
+        const tr = el('tr', { class: 'msg', tabindex: 0 },
+          el('td', { class: 'num' }, m.offset), el('td', {}, fmtTime(m.timestamp)),
+          el('td', { class: 'mono' }, preview(k, 30)), el('td', { class: 'mono' }, preview(v)),
+          el('td', { class: 'num' }, (m.value_size < 0 ? 0 : m.value_size) + (m.key_size < 0 ? 0 : m.key_size)));
+        const open = () => {
+          list.querySelectorAll('tr.sel').forEach((x) => x.classList.remove('sel'));
+          tr.classList.add('sel');
+          showMessage(m, k, v);
+        };
+        tr.addEventListener('click', open);
+        tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });
+        return tr;
+      })));
+    if (!page.messages.length) list.append(el('p', { class: 'muted' }, 'no messages here'));
+  }
+
+  function showMessage(m, k, v) {
+    let view = 'text';
+    const pre = el('pre', { id: 'value' });
+    const render = () => {
+      const vs = views(v, m.value);
+      pre.textContent = view === 'json' ? (vs.json ?? '(not JSON)') : vs[view];
+    };
+    const buttons = ['text', 'json', 'hex', 'base64'].map((name) =>
+      el('button', { type: 'button', 'data-view': name, onclick: () => { view = name; render(); } }, name));
+    const full = m.truncated
+      ? el('button', { type: 'button', onclick: async () => {
+        const p = await api(`${base}?offset=${m.offset}&limit=1&max_value=4194304`);
+        const mm = p.messages[0];
+        showMessage(mm, b64bytes(mm.key), b64bytes(mm.value));
+      } }, `load full (${m.value_size} bytes)`)
+      : null;
+    detail.replaceChildren(...[
+      el('h2', {}, `Offset ${m.offset}`),
+      el('p', {}, fmtTime(m.timestamp), ' ', el('span', { class: 'muted' }, m.timestamp_type)),
+      el('p', {}, 'key: ', el('span', { class: 'mono', id: 'key' }, k === null ? 'null' : new TextDecoder().decode(k))),
+      el('div', { class: 'toolbar' }, buttons, full),
+      pre,
+      m.headers.length ? table(['header', 'value'], m.headers.map((h) => el('tr', {}, el('td', { class: 'mono' }, h.key),
+        el('td', { class: 'mono' }, preview(b64bytes(h.value), 200))))) : null,
+    ].filter(Boolean));
+    render();
+  }
+
+  go.addEventListener('click', () => show(query()).catch((e) => { status.textContent = e.message; }));
+  where.addEventListener('keydown', (e) => { if (e.key === 'Enter') go.click(); });
+  more.addEventListener('click', () => show(`${base}?offset=${next}&limit=${Number(limit.value) || 50}`));
+  const root = el('section', { id: 'browse-page' },
+    el('p', {}, el('a', { href: '#/topic/' + enc }, '← ' + topic)),
+    el('h1', {}, `${topic} / partition ${partition}`),
+    el('div', { class: 'toolbar' }, mode, where, limit, go, more, status),
+    list, detail);
+  await show(`${base}?limit=50`);
+  return root;
+}
