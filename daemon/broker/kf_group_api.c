@@ -541,10 +541,11 @@ static int h_offset_commit(struct req *q, void *body)
             o->commit_ts = q->ver == 1 && p->commit_timestamp != -1
                                ? p->commit_timestamp
                                : now;
-            o->expire_ts = q->ver >= 2 && q->ver <= 4 &&
-                                   r->retention_time_ms != -1
-                               ? now + r->retention_time_ms
-                               : -1;
+            o->expire_ts = -1;
+            if (q->ver >= 2 && q->ver <= 4 && r->retention_time_ms != -1)
+                o->expire_ts = r->retention_time_ms > INT64_MAX - now
+                                   ? INT64_MAX /* a peer's value: saturate */
+                                   : now + r->retention_time_ms;
             n++;
         }
     }

@@ -306,7 +306,7 @@ bool kf_offsets_expired(int64_t now, int64_t retention_ms, int64_t commit_ts,
                         int64_t expire_ts, enum kf_offsets_owner owner,
                         int64_t state_ts, bool subscribed)
 {
-    int64_t base;
+    int64_t base, age;
 
     switch (owner) { /* four fixed cases of one rule, not a dispatch */
     case KF_OFFSETS_OWNER_EMPTY:
@@ -327,7 +327,11 @@ bool kf_offsets_expired(int64_t now, int64_t retention_ms, int64_t commit_ts,
     }
     if (expire_ts >= 0)
         return now >= expire_ts;
-    return now - base >= retention_ms;
+    /* commit timestamps come from clients (OffsetCommit v1): a huge
+     * negative one must not overflow the age */
+    if (__builtin_sub_overflow(now, base, &age))
+        return true;
+    return age >= retention_ms;
 }
 
 bool kf_offsets_subscribes(const uint8_t *p, size_t n, const char *topic)

@@ -310,6 +310,11 @@ static void test_expiry(void **state)
                                    -1, false));
     assert_false(kf_offsets_expired(49, ret, 0, 50, KF_OFFSETS_OWNER_SIMPLE,
                                     -1, false));
+    /* a client's absurd commit timestamp does not overflow */
+    assert_true(kf_offsets_expired(1000, ret, INT64_MIN, -1,
+                                   KF_OFFSETS_OWNER_SIMPLE, -1, false));
+    assert_false(kf_offsets_expired(1000, ret, INT64_MAX, -1,
+                                    KF_OFFSETS_OWNER_SIMPLE, -1, false));
 }
 
 static void test_subscribes(void **state)
