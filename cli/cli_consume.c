@@ -36,7 +36,8 @@ static const struct cli_opt cli_consume_opts[] = {
     CLI_OPT_ARG("--timeout-ms", "exit when no message came for this long"),
     CLI_OPT_MULTI("--property", "print.key, print.timestamp, print.partition, "
                                 "print.offset, key.separator, line.separator"),
-    CLI_OPT_MULTI("--consumer-property", "client.id=..., auto.offset.reset=..."),
+    CLI_OPT_MULTI("--consumer-property", "group.id=..., auto.offset.reset=earliest"),
+    CLI_OPT_ARG("--isolation-level", "read_uncommitted (default) or read_committed"),
     CLI_OPT_FLAG("--skip-message-on-error", NULL),
     CLI_OPT_FLAG("--help", "this text"),
 };
@@ -74,6 +75,7 @@ struct cli_consume {
     const char       *sep, *eol, *null_lit;
     long              max_messages, count;
     int64_t           idle_ms; /* --timeout-ms, 0: none */
+    int8_t            isolation; /* 0 read_uncommitted, 1 read_committed */
     /* group */
     const char       *group;
     struct cli_kconn *coord;
@@ -690,7 +692,7 @@ static int cli_consume_round(struct cli_consume *c, int max_wait)
         req.max_wait_ms = max_wait;
         req.min_bytes = 1;
         req.max_bytes = 8 << 20;
-        req.isolation_level = 0;
+        req.isolation_level = c->isolation;
         req.session_id = 0;
         req.session_epoch = -1;
         req.forgotten_n = 0;
@@ -799,6 +801,13 @@ static int cli_consume_setup(struct cli_consume *c)
         fprintf(stderr, "odradek console-consumer: --topic is required\n");
         return CLI_EXIT_USAGE;
     }
+    v = cli_args_get(&c->a, "--isolation-level");
+    if (v != NULL && strcmp(v, "read_committed") != 0 && strcmp(v, "read_uncommitted") != 0) {
+        fprintf(stderr, "odradek console-consumer: --isolation-level: want read_committed or "
+                        "read_uncommitted, got '%s'\n", v);
+        return CLI_EXIT_USAGE;
+    }
+    c->isolation = v != NULL && strcmp(v, "read_committed") == 0;
     c->max_messages = -1;
     if (ms != NULL) {
         if (cli_parse_i64(ms, 0, INT32_MAX, &x) < 0) {

@@ -17,7 +17,8 @@ _odradek_flags() {
               --producer-property --help" ;;
     console-consumer)
         echo "--bootstrap-server --topic --from-beginning --group --partition --offset
-              --max-messages --timeout-ms --property --consumer-property --help" ;;
+              --max-messages --timeout-ms --property --consumer-property --isolation-level
+              --help" ;;
     consumer-groups)
         echo "--bootstrap-server --list --describe --reset-offsets --delete --group --topic
               --all-topics --to-earliest --to-latest --to-offset --to-datetime --by-duration --shift-by
@@ -54,6 +55,8 @@ _odradek() {
         COMPREPLY=($(compgen -W "0 1 -1 all" -- "$cur")); return 0 ;;
     --offset)
         COMPREPLY=($(compgen -W "earliest latest" -- "$cur")); return 0 ;;
+    --isolation-level)
+        COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "$cur")); return 0 ;;
     --property)
         COMPREPLY=($(compgen -W "parse.key=true key.separator= ignore.error=true
                                  print.key=true print.timestamp=true print.partition=true

@@ -228,6 +228,9 @@ def test_consumer_prints_kcat_messages(broker):
     assert p.stdout.splitlines() == ["ka:one", "kb:two", "kc:three", "null:four"]
     assert "Processed a total of 4 messages" in p.stderr
     p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "fromkcat",
+                "--from-beginning", "--max-messages", "4", "--isolation-level", "read_committed")
+    assert p.stdout.split() == ["one", "two", "three", "four"]
+    p = odradek("console-consumer", "--bootstrap-server", bs, "--topic", "fromkcat",
                 "--from-beginning", "--max-messages", "1", "--property", "print.timestamp=true",
                 "--property", "print.offset=true", "--property", "print.partition=true")
     ts, part, off, val = p.stdout.rstrip("\n").split("\t")
@@ -409,6 +412,8 @@ BAD = [
       "--offset", "3"], EXIT_USAGE, "--offset needs --partition"),
     (["console-consumer", "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
       "--max-messages", "many"], EXIT_USAGE, "--max-messages"),
+    (["console-consumer", "--bootstrap-server", "127.0.0.1:1", "--topic", "t",
+      "--isolation-level", "dirty"], EXIT_USAGE, "--isolation-level"),
     (["consumer-groups", "--bootstrap-server", "127.0.0.1:1", "--describe"], EXIT_USAGE,
      "needs --group"),
     (["consumer-groups", "--bootstrap-server", "127.0.0.1:1", "--list", "extra"], EXIT_USAGE,
