@@ -454,7 +454,7 @@ def test_help_and_version():
         assert h.startswith("usage: odradek " + sub) and "exit codes" in h
         assert odradek(sub, "--help").stdout == h
     top = odradek("--help").stdout
-    for sub in ("topics", "console-producer", "console-consumer", "consumer-groups", "ctl"):
+    for sub in ("topics", "console-producer", "console-consumer", "consumer-groups", "ctl", "zk"):
         assert f"  {sub} " in top
     assert odradek("--version").stdout.startswith("odradek ")
     p = odradek("help", "nosuch", check=False)
