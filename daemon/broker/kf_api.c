@@ -17,27 +17,24 @@
 #include "log.h"
 #include "xalloc.h"
 
-#if defined(__has_include)
-#if __has_include("kf_group_api.h")
 #include "kf_group_api.h"
-#define KF_HAVE_GROUPS 1
-#endif
-#endif
 
+/* handle == NULL: a consumer-group API, answered by the group coordinator
+ * (kf_group_api) from the raw request. */
 static const struct kf_api kf_api_table[] = {
     {KMSG_API_PRODUCE, 0, 9, kf_produce_handle},
     {KMSG_API_FETCH, 0, 12, kf_fetch_handle},
     {KMSG_API_LIST_OFFSETS, 0, 6, kf_list_offsets_handle},
     {KMSG_API_METADATA, 0, 11, kf_metadata_handle},
-    {KMSG_API_OFFSET_COMMIT, 0, 8, kf_gmin_offset_commit},
-    {KMSG_API_OFFSET_FETCH, 0, 7, kf_gmin_offset_fetch},
-    {KMSG_API_FIND_COORDINATOR, 0, 3, kf_gmin_find_coordinator},
-    {KMSG_API_JOIN_GROUP, 0, 7, kf_gmin_join_group},
-    {KMSG_API_HEARTBEAT, 0, 4, kf_gmin_heartbeat},
-    {KMSG_API_LEAVE_GROUP, 0, 4, kf_gmin_leave_group},
-    {KMSG_API_SYNC_GROUP, 0, 5, kf_gmin_sync_group},
-    {KMSG_API_DESCRIBE_GROUPS, 0, 5, kf_gmin_describe_groups},
-    {KMSG_API_LIST_GROUPS, 0, 4, kf_gmin_list_groups},
+    {KMSG_API_OFFSET_COMMIT, 0, 8, NULL},
+    {KMSG_API_OFFSET_FETCH, 0, 7, NULL},
+    {KMSG_API_FIND_COORDINATOR, 0, 3, NULL},
+    {KMSG_API_JOIN_GROUP, 0, 7, NULL},
+    {KMSG_API_HEARTBEAT, 0, 4, NULL},
+    {KMSG_API_LEAVE_GROUP, 0, 4, NULL},
+    {KMSG_API_SYNC_GROUP, 0, 5, NULL},
+    {KMSG_API_DESCRIBE_GROUPS, 0, 5, NULL},
+    {KMSG_API_LIST_GROUPS, 0, 4, NULL},
     {KMSG_API_API_VERSIONS, 0, 3, kf_api_versions_handle},
     {KMSG_API_CREATE_TOPICS, 0, 7, kf_admin_create_topics},
     {KMSG_API_DELETE_TOPICS, 0, 6, kf_admin_delete_topics},
@@ -47,9 +44,9 @@ static const struct kf_api kf_api_table[] = {
     {KMSG_API_ALTER_CONFIGS, 0, 2, kf_configs_alter},
     {KMSG_API_DESCRIBE_LOG_DIRS, 0, 2, kf_admin_describe_log_dirs},
     {KMSG_API_CREATE_PARTITIONS, 0, 3, kf_admin_create_partitions},
-    {KMSG_API_DELETE_GROUPS, 0, 2, kf_gmin_delete_groups},
+    {KMSG_API_DELETE_GROUPS, 0, 2, NULL},
     {KMSG_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kf_configs_incremental_alter},
-    {KMSG_API_OFFSET_DELETE, 0, 0, kf_gmin_offset_delete},
+    {KMSG_API_OFFSET_DELETE, 0, 0, NULL},
     {KMSG_API_DESCRIBE_CLUSTER, 0, 0, kf_metadata_describe_cluster},
 };
 
@@ -158,7 +155,6 @@ static void api_versions_unsupported(conn_t *c, int32_t corr_id)
 
 /* ---- the group coordinator's APIs ---------------------------------------- */
 
-#ifdef KF_HAVE_GROUPS
 /* kf_group_api answers with a body, now or later; the header and the
  * conn slot (which keeps responses in request order) are ours. */
 struct group_reply {
@@ -206,7 +202,6 @@ static int group_dispatch(struct kf_req *rq, rd_t *r)
     }
     return rc;
 }
-#endif
 
 /* ---- the frame callback ------------------------------------------------ */
 
@@ -245,12 +240,10 @@ int kf_api_on_frame(conn_t *c, const uint8_t *p, size_t n)
         rd_skip_tags(&r); /* request header v2 */
     if (!rd_ok(&r))
         return r.err;
-#ifdef KF_HAVE_GROUPS
-    if (b->groups != NULL && kf_group_api_serves(rq.hdr.api_key)) {
+    if (row->handle == NULL) {
         b->requests++;
         return group_dispatch(&rq, &r);
     }
-#endif
     rc = kmsg_decode_req(rq.codec, rq.ver, &r, rq.arena, &rq.body);
     if (rc < 0) {
         arena_reset(rq.arena);

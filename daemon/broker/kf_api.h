@@ -68,16 +68,5 @@ int kf_configs_describe(struct kf_req *rq);
 int kf_configs_alter(struct kf_req *rq);
 int kf_configs_incremental_alter(struct kf_req *rq);
 int kf_pid_init_producer_id(struct kf_req *rq);
-int kf_gmin_find_coordinator(struct kf_req *rq);
-int kf_gmin_join_group(struct kf_req *rq);
-int kf_gmin_sync_group(struct kf_req *rq);
-int kf_gmin_heartbeat(struct kf_req *rq);
-int kf_gmin_leave_group(struct kf_req *rq);
-int kf_gmin_offset_commit(struct kf_req *rq);
-int kf_gmin_offset_fetch(struct kf_req *rq);
-int kf_gmin_list_groups(struct kf_req *rq);
-int kf_gmin_describe_groups(struct kf_req *rq);
-int kf_gmin_delete_groups(struct kf_req *rq);
-int kf_gmin_offset_delete(struct kf_req *rq);
 
 #endif
