@@ -59,13 +59,18 @@ static void on_reply(void *arg, const uint8_t *body, size_t len)
     arena_free(&ar);
 }
 
+/* The input is one request (api byte, version byte, body), or, when the
+ * first byte has its top bit set, a sequence of up to 8 requests each
+ * framed as (api byte, version byte, uint16 body length, body): groups
+ * then see joins, syncs, commits and leaves one after another. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct kf_group_api_cfg cfg;
     struct kf_gstore_ops    ops = { mem_append, mem_read, NULL };
     kf_group_api_t         *ga;
-    struct answer           a[2];
-    int                     i, rc[2];
+    struct answer           a[9];
+    int                     i, n = 0, rc[9];
+    size_t                  at = 0;
 
     if (size < 2)
         return 0;
@@ -73,21 +78,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.group.initial_delay_ms = 0;
     cfg.offsets_partitions = 1;
     ga = kf_group_api_new(&cfg, NULL, &ops);
-    for (i = 0; i < 2; i++) {
-        rd_t r = rd_init(data + 2, size - 2);
+    while (n < 9 && at + 2 <= size) {
+        const uint8_t *body;
+        size_t         len;
+        rd_t           r;
 
-        a[i].key = apis[data[0] % (sizeof apis / sizeof apis[0])];
-        a[i].ver = (int16_t)(data[1] % 9);
-        a[i].n = 0;
-        rc[i] = kf_group_api_handle(ga, a[i].key, a[i].ver, &r, "fuzz",
-                                    "/127.0.0.1", on_reply, &a[i]);
-        if (rc[i] < 0)
-            FUZZ_CHECK(a[i].n == 0);
+        if (n == 0 && !(data[0] & 0x80)) {
+            body = data + 2;
+            len = size - 2;
+        } else {
+            if (at + 4 > size)
+                break;
+            len = (size_t)data[at + 2] << 8 | data[at + 3];
+            if (len > size - at - 4)
+                len = size - at - 4;
+            body = data + at + 4;
+        }
+        a[n].key = apis[(data[at] & 0x7f) % (sizeof apis / sizeof apis[0])];
+        a[n].ver = (int16_t)(data[at + 1] % 9);
+        a[n].n = 0;
+        r = rd_init(body, len);
+        rc[n] = kf_group_api_handle(ga, a[n].key, a[n].ver, &r, "fuzz",
+                                    "/127.0.0.1", on_reply, &a[n]);
+        if (rc[n] < 0)
+            FUZZ_CHECK(a[n].n == 0);
+        n++;
+        if (n == 1 && !(data[0] & 0x80)) { /* the same request again */
+            r = rd_init(body, len);
+            a[n] = a[0];
+            a[n].n = 0;
+            rc[n] = kf_group_api_handle(ga, a[n].key, a[n].ver, &r, "fuzz",
+                                        "/127.0.0.1", on_reply, &a[n]);
+            n++;
+            break;
+        }
+        at = (size_t)(body - data) + len;
+        kf_group_api_tick(ga);
     }
     kf_group_api_tick(ga);
     (void)kf_group_api_load(ga);
     kf_group_api_close(ga, NULL, NULL);
-    for (i = 0; i < 2; i++)
+    for (i = 0; i < n; i++)
         if (rc[i] == 0)
             FUZZ_CHECK(a[i].n == 1);
     buf_free(&log_bytes);
