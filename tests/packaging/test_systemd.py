@@ -167,6 +167,35 @@ def test_upgrade_restarts_running_bundle(box):
     kcat_roundtrip(box, "kcat-topic", "after-upgrade")
 
 
+def test_watchdog(box):
+    # WatchdogSec=3 through a drop-in: the supervisor pets the watchdog (the
+    # unit stays up over several periods), and a frozen supervisor (SIGSTOP)
+    # is killed by systemd and the bundle restarted.
+    box.sh("mkdir -p /run/systemd/system/odradek.service.d && printf "
+           "'[Service]\\nWatchdogSec=3\\nRestartSec=1\\n' "
+           ">/run/systemd/system/odradek.service.d/wd.conf && systemctl daemon-reload")
+    try:
+        box.sh("timeout 120 systemctl restart odradek", timeout=130)
+        before = box.show("odradek", "MainPID", "NRestarts", "WatchdogUSec")
+        assert before["WatchdogUSec"] in ("3s", "3000000"), before
+        time.sleep(8)
+        s = box.show("odradek", "MainPID", "NRestarts", "ActiveState")
+        assert (s["MainPID"], s["NRestarts"]) == (before["MainPID"], before["NRestarts"]), \
+            box.diag("odradek")
+        box.sh(f"kill -STOP {before['MainPID']}")
+        wait_for(lambda: (lambda x: x["NRestarts"] != before["NRestarts"]
+                          and x["MainPID"] not in ("0", before["MainPID"])
+                          and x["ActiveState"] == "active")(
+                     box.show("odradek", "MainPID", "NRestarts", "ActiveState")),
+                 60, "systemd to restart a frozen supervisor")
+        assert "watchdog" in box.sh("journalctl -u odradek --no-pager -n 100").stdout.lower()
+        wait_for(lambda: ctl_ready(box), 60, "ready after the watchdog restart")
+    finally:
+        box.sh("rm -rf /run/systemd/system/odradek.service.d && systemctl daemon-reload")
+    box.sh("timeout 120 systemctl restart odradek", timeout=130)
+    kcat_roundtrip(box, "kcat-topic", "after-watchdog")
+
+
 def test_stop_order(box):
     order = watch_stop(box, "timeout 190 systemctl stop odradek")
     assert order == ["odradek-broker", "odradek-coord"], order
