@@ -131,6 +131,7 @@ class Root:
     """A throwaway Debian 12 root with the .deb installed."""
 
     def __init__(self, deb, install=True):
+        os.makedirs(CACHE, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix="odradek-root-", dir=CACHE)
         self.mounts = []
         self.netns = None
