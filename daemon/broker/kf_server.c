@@ -35,6 +35,8 @@ static void log_defaults(const struct kf_config *kc, struct kf_log_config *lc)
     lc->max_message_bytes = kc->message_max_bytes;
     lc->log_append_time =
         strcmp(kc->log_message_timestamp_type, "LogAppendTime") == 0;
+    lc->cleanup_compact = strstr(kc->log_cleanup_policy, "compact") != NULL;
+    lc->cleanup_delete = strstr(kc->log_cleanup_policy, "delete") != NULL;
 }
 
 /* Kafka's cluster ids: a random uuid, base64url without padding (22). */
@@ -89,6 +91,8 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop, struct kf_config *kc,
     lm.retention_check_ms = kc->log_retention_check_interval_ms;
     lm.flush_check_ms = kc->log_flush_scheduler_interval_ms;
     lm.checkpoint_ms = kc->log_flush_offset_checkpoint_interval_ms;
+    /* as Kafka: without the cleaner only __consumer_offsets is compacted */
+    lm.cleaner_disable = !kc->log_cleaner_enable;
     rc = kf_logmgr_open(&b->logs, loop, &lm, what);
     if (rc < 0)
         return rc;

@@ -304,6 +304,11 @@ static void topic_log_config(struct kf_topics *ts, const struct kf_topic *t,
             lc->max_message_bytes = (int32_t)n;
         else if (strcmp(k, "message.timestamp.type") == 0)
             lc->log_append_time = strcmp(v, "LogAppendTime") == 0;
+        else if (strcmp(k, "cleanup.policy") == 0) {
+            /* "delete", "compact" or both (validated on the way in) */
+            lc->cleanup_compact = strstr(v, "compact") != NULL;
+            lc->cleanup_delete = strstr(v, "delete") != NULL;
+        }
     }
 }
 
