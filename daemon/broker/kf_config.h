@@ -60,6 +60,10 @@ struct kf_config {
     int32_t group_initial_rebalance_delay_ms;
     int32_t group_min_session_timeout_ms;
     int32_t group_max_session_timeout_ms;
+    int32_t group_max_size;
+    int32_t offsets_retention_minutes;
+    int64_t offsets_retention_check_interval_ms;
+    int32_t offset_metadata_max_bytes;
     int32_t min_insync_replicas;
     char   *http_listeners;
     char   *broker_rack;

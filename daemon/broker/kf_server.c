@@ -121,6 +121,10 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop, struct kf_config *kc,
         gc.host = kc->adv_host;
         gc.port = kc->adv_port;
         gc.offsets_partitions = kc->offsets_topic_num_partitions;
+        gc.group.max_size = kc->group_max_size;
+        gc.retention_ms = (int64_t)kc->offsets_retention_minutes * 60000;
+        gc.retention_check_ms = kc->offsets_retention_check_interval_ms;
+        gc.metadata_max_bytes = kc->offset_metadata_max_bytes;
         kf_group_api_log_ops(b->logs, &ops);
         b->groups = kf_group_api_new(&gc, loop, &ops);
         rc = kf_group_api_load(b->groups);
