@@ -818,7 +818,9 @@ int conn_listen(conn_listener_t *l, uv_loop_t *loop, const char *host,
 {
     struct addrinfo hints, *res = NULL, *ai;
     char            portstr[16];
-    int             fd = -1, rc, one = 1;
+    int             fd = -1, rc, one = 1, pass;
+    bool            wildcard = host == NULL || *host == '\0' ||
+                    strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
 
     memset(l, 0, sizeof *l);
     l->loop = loop;
@@ -829,11 +831,18 @@ int conn_listen(conn_listener_t *l, uv_loop_t *loop, const char *host,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     snprintf(portstr, sizeof portstr, "%d", port);
-    rc = getaddrinfo(host && *host ? host : NULL, portstr, &hints, &res);
+    rc = getaddrinfo(wildcard ? NULL : host, portstr, &hints, &res);
     if (rc != 0)
         return rc == EAI_SYSTEM ? -errno : UV_EAI_NONAME;
     rc = UV_EADDRNOTAVAIL;
+    /* An empty host means every address, both families, as the JVM's
+     * wildcard does: bind the IPv6 wildcard with IPV6_V6ONLY off first
+     * (so "localhost" that resolves to ::1 works too), and fall back to
+     * 0.0.0.0 where IPv6 is off. */
+    for (pass = wildcard ? 0 : 1; pass < 2 && fd < 0; pass++)
     for (ai = res; ai != NULL; ai = ai->ai_next) {
+        if (pass == 0 && ai->ai_family != AF_INET6)
+            continue;
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                     0);
         if (fd < 0) {
@@ -841,6 +850,11 @@ int conn_listen(conn_listener_t *l, uv_loop_t *loop, const char *host,
             continue;
         }
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ai->ai_family == AF_INET6) {
+            int v6only = wildcard ? 0 : 1;
+
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+        }
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
             listen(fd, backlog > 0 ? backlog : 511) == 0)
             break;

@@ -168,7 +168,8 @@ struct conn {
     uint64_t         bytes_in, bytes_out;
 };
 
-/* Open a listener on host:port ("0.0.0.0", "127.0.0.1", "::", a name).
+/* Open a listener on host:port ("127.0.0.1", "::1", a name; "", NULL,
+ * "0.0.0.0" and "::" all mean every address of both families, dual-stack).
  * port 0 picks a free port (see conn_listener_port).  l is owned by the
  * caller and must stay valid until on_closed runs.  Returns 0 or < 0. */
 int  conn_listen(conn_listener_t *l, uv_loop_t *loop, const char *host,

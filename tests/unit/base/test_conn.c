@@ -375,6 +375,48 @@ static void test_fill_after_peer_gone(void **state)
     assert_null(lst.conns);
 }
 
+/* "" is every address of both families: IPv4 and IPv6 loopback clients
+ * both get in (when this machine has IPv6 at all). */
+static void test_wildcard_is_dual_stack(void **state)
+{
+    conn_listener_t     l;
+    uv_loop_t           lp;
+    struct sockaddr_in6 a6;
+    struct sockaddr_in  a4;
+    int                 fd, probe;
+
+    (void)state;
+    probe = socket(AF_INET6, SOCK_STREAM, 0);
+    memset(&a6, 0, sizeof a6);
+    a6.sin6_family = AF_INET6;
+    a6.sin6_addr = in6addr_loopback;
+    if (probe < 0 || bind(probe, (struct sockaddr *)&a6, sizeof a6) != 0) {
+        if (probe >= 0)
+            close(probe);
+        skip(); /* no IPv6 loopback here */
+    }
+    close(probe);
+    uv_loop_init(&lp);
+    assert_int_equal(conn_listen(&l, &lp, "", 0, &ops, 16), 0);
+    a6.sin6_port = htons((uint16_t)conn_listener_port(&l));
+    fd = socket(AF_INET6, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a6, sizeof a6), 0);
+    close(fd);
+    memset(&a4, 0, sizeof a4);
+    a4.sin_family = AF_INET;
+    a4.sin_port = a6.sin6_port;
+    a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a4, sizeof a4), 0);
+    close(fd);
+    listener_closed = 0;
+    l.on_closed = on_listener_closed;
+    conn_listener_close(&l);
+    while (!listener_closed)
+        uv_run(&lp, UV_RUN_ONCE);
+    uv_loop_close(&lp);
+}
+
 static void test_hostport(void **state)
 {
     char host[256];
@@ -412,6 +454,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fill_after_peer_gone, setup, teardown),
+        cmocka_unit_test(test_wildcard_is_dual_stack),
         cmocka_unit_test(test_hostport),
     };
 
