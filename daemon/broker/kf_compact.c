@@ -16,18 +16,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <lz4frame.h>
-#include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "buf.h"
 #include "crc32c.h"
+#include "kcompress.h"
 #include "err.h"
 #include "rd.h"
 #include "xalloc.h"
@@ -291,153 +288,6 @@ static int reader_next(struct reader *r)
 
 /* ---- decompression (codecs as Kafka's attributes bits 0-2 name them) --- */
 
-static int inflate_gzip(const uint8_t *p, size_t n, buf_t *out, size_t cap)
-{
-    z_stream z;
-    int      zr;
-
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 15 + 32) != Z_OK) /* gzip or zlib header */
-        return ERR_CORRUPT;
-    z.next_in = (Bytef *)(uintptr_t)p;
-    z.avail_in = (uInt)n;
-    do {
-        if (out->len >= cap) {
-            inflateEnd(&z);
-            return ERR_TOO_BIG;
-        }
-        buf_reserve(out, 65536);
-        z.next_out = out->data + out->len;
-        z.avail_out = (uInt)(out->cap - out->len);
-        zr = inflate(&z, Z_NO_FLUSH);
-        out->len = out->cap - z.avail_out;
-        if (zr != Z_OK && zr != Z_STREAM_END) {
-            inflateEnd(&z);
-            return ERR_CORRUPT;
-        }
-        if (zr == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
-            inflateEnd(&z);
-            return ERR_CORRUPT; /* truncated stream */
-        }
-    } while (zr != Z_STREAM_END);
-    inflateEnd(&z);
-    return out->len > cap ? ERR_TOO_BIG : 0;
-}
-
-static int snappy_raw(const uint8_t *p, size_t n, buf_t *out, size_t cap)
-{
-    size_t ulen;
-
-    if (snappy_uncompressed_length((const char *)p, n, &ulen) != SNAPPY_OK)
-        return ERR_CORRUPT;
-    if (ulen > cap || out->len + ulen > cap)
-        return ERR_TOO_BIG;
-    buf_reserve(out, ulen);
-    if (snappy_uncompress((const char *)p, n, (char *)out->data + out->len,
-                          &ulen) != SNAPPY_OK)
-        return ERR_CORRUPT;
-    out->len += ulen;
-    return 0;
-}
-
-/* Raw snappy (librdkafka) or xerial framing (the Java client,
- * kafka-python): magic, version, compat, then (int32 length, block)*. */
-static int inflate_snappy(const uint8_t *p, size_t n, buf_t *out, size_t cap)
-{
-    static const uint8_t xerial[8] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0 };
-    rd_t                 r;
-    int                  rc;
-
-    if (n < 16 || memcmp(p, xerial, 8) != 0)
-        return snappy_raw(p, n, out, cap);
-    r = rd_init(p + 16, n - 16);
-    while (rd_left(&r) > 0) {
-        int32_t        len = rd_i32(&r);
-        const uint8_t *blk = len >= 0 ? rd_raw(&r, (size_t)len) : NULL;
-
-        if (!rd_ok(&r) || blk == NULL)
-            return ERR_CORRUPT;
-        rc = snappy_raw(blk, (size_t)len, out, cap);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int inflate_lz4(const uint8_t *p, size_t n, buf_t *out, size_t cap)
-{
-    LZ4F_dctx *d;
-    size_t     in_done = 0, r = 1;
-
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
-        return ERR_CORRUPT;
-    while (in_done < n && r != 0) {
-        size_t src = n - in_done, dst;
-
-        if (out->len >= cap) {
-            LZ4F_freeDecompressionContext(d);
-            return ERR_TOO_BIG;
-        }
-        buf_reserve(out, 65536);
-        dst = out->cap - out->len;
-        r = LZ4F_decompress(d, out->data + out->len, &dst, p + in_done, &src,
-                            NULL);
-        if (LZ4F_isError(r)) {
-            LZ4F_freeDecompressionContext(d);
-            return ERR_CORRUPT;
-        }
-        in_done += src;
-        out->len += dst;
-        if (src == 0 && dst == 0)
-            break;
-    }
-    LZ4F_freeDecompressionContext(d);
-    if (r != 0)
-        return ERR_CORRUPT;
-    return out->len > cap ? ERR_TOO_BIG : 0;
-}
-
-static int inflate_zstd(const uint8_t *p, size_t n, buf_t *out, size_t cap)
-{
-    ZSTD_DStream  *z = ZSTD_createDStream();
-    ZSTD_inBuffer  in = { p, n, 0 };
-    size_t         r = 1;
-
-    if (z == NULL)
-        return ERR_CORRUPT;
-    while (in.pos < in.size || r != 0) {
-        ZSTD_outBuffer o;
-
-        if (out->len >= cap) {
-            ZSTD_freeDStream(z);
-            return ERR_TOO_BIG;
-        }
-        buf_reserve(out, 65536);
-        o.dst = out->data + out->len;
-        o.size = out->cap - out->len;
-        o.pos = 0;
-        r = ZSTD_decompressStream(z, &o, &in);
-        if (ZSTD_isError(r)) {
-            ZSTD_freeDStream(z);
-            return ERR_CORRUPT;
-        }
-        out->len += o.pos;
-        if (in.pos == in.size && o.pos == 0 && r != 0) {
-            ZSTD_freeDStream(z);
-            return ERR_CORRUPT; /* truncated frame */
-        }
-    }
-    ZSTD_freeDStream(z);
-    return out->len > cap ? ERR_TOO_BIG : 0;
-}
-
-typedef int inflate_fn(const uint8_t *p, size_t n, buf_t *out, size_t cap);
-
-static inflate_fn *const codecs[8] = {
-    [1] = inflate_gzip, [2] = inflate_snappy, [3] = inflate_lz4,
-    [4] = inflate_zstd,
-};
-
 /* The records section of batch b, decompressed into tmp if needed. */
 static int batch_records(const buf_t *b, buf_t *tmp, size_t cap,
                          const uint8_t **p, size_t *n)
@@ -449,12 +299,11 @@ static int batch_records(const buf_t *b, buf_t *tmp, size_t cap,
         *n = b->len - HDR_LEN;
         return 0;
     }
-    if (codecs[codec] == NULL)
-        return ERR_CORRUPT;
     buf_reset(tmp);
-    rc = codecs[codec](b->data + HDR_LEN, b->len - HDR_LEN, tmp, cap);
+    rc = kcompress_decompress(codec, b->data + HDR_LEN, b->len - HDR_LEN, tmp,
+                              cap);
     if (rc < 0)
-        return rc;
+        return rc == ERR_UNSUPPORTED ? ERR_CORRUPT : rc;
     *p = tmp->data;
     *n = tmp->len;
     return 0;
