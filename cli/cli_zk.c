@@ -282,6 +282,49 @@ static int zc_need(int argc, int first, int n, const char *usage)
     return 0;
 }
 
+/* The subtree at root, breadth first, root first (ZKUtil's order): a
+ * malloc'd array of malloc'd paths in *out, its length in *n.  With
+ * tolerate_gone, nodes deleted meanwhile are skipped.  Returns 0 or the
+ * first error (the list so far is still returned). */
+static int zc_subtree(struct zc *z, const char *root, bool tolerate_gone,
+                      char ***out, size_t *n)
+{
+    char  **list = xcalloc(16, sizeof(char *));
+    size_t  cap = 16, head = 0;
+    int     rc = 0, i;
+
+    *n = 0;
+    list[(*n)++] = xstrdup(root);
+    while (head < *n) {
+        const char *p = list[head++];
+
+        rc = ZC_CALL(z, zk_client_children(z->c, p, false, zc_on_reply, z));
+        if (rc == ZK_ENONODE && tolerate_gone && head > 1) {
+            rc = 0;
+            continue;
+        }
+        if (rc != 0)
+            break;
+        for (i = 0; i < z->res.nchildren; i++) {
+            if (*n == cap)
+                list = xrealloc(list, (cap *= 2) * sizeof(char *));
+            list[(*n)++] = xasprintf("%s%s%s", p, strcmp(p, "/") ? "/" : "",
+                                     z->res.children[i]);
+        }
+    }
+    *out = list;
+    return rc;
+}
+
+static void zc_list_free(char **list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
 static int zc_ls(struct zc *z, int argc, char **argv)
 {
     bool  f[3] = { 0 };
@@ -293,32 +336,15 @@ static int zc_ls(struct zc *z, int argc, char **argv)
         return ZC_EXIT_USAGE;
     path = argv[a];
     if (f[2]) { /* -R: breadth first, the path itself first, as ZKUtil */
-        char  **queue = xcalloc(1, sizeof(char *));
-        size_t  head = 0, tail = 0, cap = 1;
+        char  **list;
+        size_t  n, k;
 
-        queue[tail++] = xstrdup(path);
-        while (head < tail) {
-            char *p = queue[head++];
-
-            rc = ZC_CALL(z, zk_client_children(z->c, p, false, zc_on_reply, z));
-            if (rc != 0) {
-                rc = zc_result(rc, p);
-                goto out;
-            }
-            printf("%s\n", p);
-            for (i = 0; i < z->res.nchildren; i++) {
-                if (tail == cap)
-                    queue = xrealloc(queue, (cap *= 2) * sizeof(char *));
-                queue[tail++] = xasprintf("%s%s%s", p, strcmp(p, "/") ? "/" : "",
-                                          z->res.children[i]);
-            }
-        }
-        rc = ZC_EXIT_OK;
-    out:
-        for (i = 0; (size_t)i < tail; i++)
-            free(queue[i]);
-        free(queue);
-        return rc;
+        rc = zc_subtree(z, path, false, &list, &n);
+        if (rc == 0)
+            for (k = 0; k < n; k++)
+                printf("%s\n", list[k]);
+        zc_list_free(list, n);
+        return zc_result(rc, path);
     }
     rc = ZC_CALL(z, zk_client_children(z->c, path, f[1], zc_on_reply, z));
     if (rc != 0)
@@ -510,9 +536,9 @@ static int zc_deleteall(struct zc *z, int argc, char **argv)
 {
     bool    f[1] = { 0 };
     char   *v[1] = { 0 };
-    int     a = zc_flags(argc, argv, "b", "b", f, v), rc = 0, i;
+    int     a = zc_flags(argc, argv, "b", "b", f, v), rc;
     char  **list;
-    size_t  n = 0, cap = 16, head = 0;
+    size_t  n, k;
 
     if (zc_need(argc, a, 1, "deleteall path [-b batch size]") < 0)
         return ZC_EXIT_USAGE;
@@ -520,35 +546,14 @@ static int zc_deleteall(struct zc *z, int argc, char **argv)
         fprintf(stderr, "odradek zk deleteall: refusing to delete /\n");
         return ZC_EXIT_USAGE;
     }
-    list = xcalloc(cap, sizeof(char *));
-    list[n++] = xstrdup(argv[a]);
-    while (head < n) {
-        const char *p = list[head++];
-
-        rc = ZC_CALL(z, zk_client_children(z->c, p, false, zc_on_reply, z));
-        if (rc == ZK_ENONODE && head > 1)
-            continue; /* gone meanwhile */
-        if (rc != 0)
-            goto out;
-        for (i = 0; i < z->res.nchildren; i++) {
-            if (n == cap)
-                list = xrealloc(list, (cap *= 2) * sizeof(char *));
-            list[n++] = xasprintf("%s/%s", p, z->res.children[i]);
-        }
-    }
-    for (i = (int)n - 1; i >= 0; i--) {
-        rc = ZC_CALL(z, zk_client_delete(z->c, list[i], -1, zc_on_reply, z));
+    rc = zc_subtree(z, argv[a], true, &list, &n);
+    for (k = n; rc == 0 && k-- > 0;) {
+        rc = ZC_CALL(z, zk_client_delete(z->c, list[k], -1, zc_on_reply, z));
         if (rc == ZK_ENONODE)
             rc = 0;
-        if (rc != 0)
-            break;
     }
-out:
-    rc = zc_result(rc, argv[a]);
-    for (i = 0; (size_t)i < n; i++)
-        free(list[i]);
-    free(list);
-    return rc;
+    zc_list_free(list, n);
+    return zc_result(rc, argv[a]);
 }
 
 static int zc_get_acl(struct zc *z, int argc, char **argv)
@@ -595,30 +600,15 @@ static int zc_set_acl(struct zc *z, int argc, char **argv)
         return ZC_EXIT_USAGE;
     }
     if (f[2]) { /* -R: the whole subtree, parents first */
-        char  **list = xcalloc(16, sizeof(char *));
-        size_t  n = 0, cap = 16, head = 0;
-        int     i;
+        char  **list;
+        size_t  n, k;
 
-        list[n++] = xstrdup(argv[a]);
-        rc = 0;
-        while (head < n && rc == 0) {
-            const char *p = list[head++];
-
-            rc = ZC_CALL(z, zk_client_set_acl(z->c, p, acl, nacl, -1, zc_on_reply, z));
-            if (rc == 0)
-                rc = ZC_CALL(z, zk_client_children(z->c, p, false, zc_on_reply, z));
-            for (i = 0; rc == 0 && i < z->res.nchildren; i++) {
-                if (n == cap)
-                    list = xrealloc(list, (cap *= 2) * sizeof(char *));
-                list[n++] = xasprintf("%s%s%s", p, strcmp(p, "/") ? "/" : "",
-                                      z->res.children[i]);
-            }
-        }
-        rc = zc_result(rc, argv[a]);
-        for (i = 0; (size_t)i < n; i++)
-            free(list[i]);
-        free(list);
-        return rc;
+        rc = zc_subtree(z, argv[a], false, &list, &n);
+        for (k = 0; rc == 0 && k < n; k++)
+            rc = ZC_CALL(z, zk_client_set_acl(z->c, list[k], acl, nacl, -1,
+                                              zc_on_reply, z));
+        zc_list_free(list, n);
+        return zc_result(rc, argv[a]);
     }
     rc = ZC_CALL(z, zk_client_set_acl(z->c, argv[a], acl, nacl, version,
                                       zc_on_reply, z));

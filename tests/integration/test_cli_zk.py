@@ -135,3 +135,15 @@ def test_bad_usage_and_unreachable_server():
     r = subprocess.run([bin_path("odradek"), "zk", "get"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_set_acl_recursive(coord, kz):
+    for p in ("/r/a/x", "/r/b"):
+        kz.ensure_path(p)
+    r = zk(coord, "setAcl", "-R", "/r", "world:anyone:cdra")
+    assert r.returncode == 0, r
+    for p in ("/r", "/r/a", "/r/a/x", "/r/b"):
+        acl, _ = kz.get_acls(p)
+        assert [(a.perms, a.id.scheme, a.id.id) for a in acl] == [(29, "world", "anyone")], p
+    r = zk(coord, "set", "/r/a/x", "denied")   # no WRITE left anywhere below /r
+    assert r.returncode == 1 and "Insufficient permission" in r.stderr
