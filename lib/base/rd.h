@@ -32,7 +32,9 @@ typedef struct slice { /* borrowed bytes; n == -1 means null on the wire */
 
 static inline rd_t rd_init(const void *p, size_t n)
 {
-    rd_t r = { (const uint8_t *)p, (const uint8_t *)p + n, 0 };
+    /* an empty buf_t has data == NULL, and NULL + 0 is undefined in C */
+    rd_t r = { (const uint8_t *)p, n ? (const uint8_t *)p + n : (const uint8_t *)p,
+               0 };
     return r;
 }
 

@@ -3,9 +3,11 @@
  * Request bodies are described by one table, zk_ops[]: per op code the
  * record's fields in zookeeper.jute order.  Decoding and encoding both
  * interpret that table, so a record's layout is written exactly once. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "zk_jute.h"
+#include "xalloc.h"
 
 /* Field kinds of a request record. */
 enum f {
@@ -329,20 +331,25 @@ int zk_jute_connect_resp_decode(const uint8_t *p, size_t n,
 
 /* -- requests -------------------------------------------------------------- */
 
-/* Sub-requests of a multi are decoded into an arena array that doubles. */
+/* Sub-requests of a multi are decoded into a heap vector that doubles and
+ * then copied once into the arena at their exact count, so the arena holds
+ * sizeof(struct zk_req) per op (each op takes >= 13 bytes of the frame)
+ * and none of the doubling's discarded copies. */
 static int decode_ops(rd_t *r, struct zk_req *q, arena_t *a, bool read)
 {
     int32_t        cap = 0, n = 0;
     struct zk_req *v = NULL;
+    int            rc = 0;
 
     for (;;) {
         int32_t type = rd_i32(r);
         bool    done = rd_bool(r);
-        int     rc;
 
         (void)rd_i32(r); /* err, -1 in requests */
-        if (!rd_ok(r))
-            return r->err;
+        if (!rd_ok(r)) {
+            rc = r->err;
+            break;
+        }
         if (done)
             break;
         /* multi: create*, delete, setData, check; multiRead: getChildren,
@@ -351,28 +358,31 @@ static int decode_ops(rd_t *r, struct zk_req *q, arena_t *a, bool read)
                  : !(type == ZK_OP_CREATE || type == ZK_OP_CREATE2 ||
                      type == ZK_OP_CREATE_CONTAINER ||
                      type == ZK_OP_CREATE_TTL || type == ZK_OP_DELETE ||
-                     type == ZK_OP_SET_DATA || type == ZK_OP_CHECK))
-            return ERR_UNSUPPORTED; /* well-formed, but not allowed here */
-        if (n == cap) {
-            struct zk_req *nv;
-
-            /* Each op takes >= 13 bytes of header: bounded by the frame. */
-            cap = cap ? cap * 2 : 8;
-            nv = arena_calloc(a, (size_t)cap, sizeof *nv);
-            if (n)
-                memcpy(nv, v, (size_t)n * sizeof *v);
-            v = nv;
+                     type == ZK_OP_SET_DATA || type == ZK_OP_CHECK)) {
+            rc = ERR_UNSUPPORTED; /* well-formed, but not allowed here */
+            break;
         }
+        if (n == cap) {
+            /* bounded by the frame: each op takes >= 13 bytes of it */
+            cap = cap ? cap * 2 : 8;
+            v = xrealloc(v, (size_t)cap * sizeof *v);
+        }
+        memset(&v[n], 0, sizeof v[n]);
         v[n].type = type;
         v[n].xid = q->xid;
         rc = zk_jute_req_decode(r, &v[n], a);
         if (rc < 0)
-            return rc;
+            break;
         n++;
     }
-    q->ops = v;
-    q->nops = n;
-    return 0;
+    if (rc == 0) {
+        q->ops = n ? arena_alloc(a, (size_t)n * sizeof *v) : NULL;
+        if (n)
+            memcpy(q->ops, v, (size_t)n * sizeof *v);
+        q->nops = n;
+    }
+    free(v);
+    return rc;
 }
 
 int zk_jute_req_decode(rd_t *r, struct zk_req *q, arena_t *a)
