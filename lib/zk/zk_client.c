@@ -918,6 +918,25 @@ static int check_open(zk_client_t *c, const char *path)
     return 0;
 }
 
+/* The common start of an op on one path: check it, queue a request of
+ * type with the chrooted path as its first field.  Returns the request for
+ * the caller to finish and submit, or NULL with *rc set (cb never runs). */
+static struct creq *path_req(zk_client_t *c, int32_t type, const char *path,
+                             zk_client_cb *cb, void *arg, int *rc)
+{
+    struct creq *q;
+    char        *fp;
+
+    *rc = check_open(c, path);
+    if (*rc < 0)
+        return NULL;
+    fp = full_path(c, path);
+    q = enqueue(c, type, cb, arg);
+    zk_jute_put_string(&q->body, fp);
+    free(fp);
+    return q;
+}
+
 static const struct zk_acl open_acl[1] = {
     { ZK_PERM_ALL, { (const uint8_t *)"world", 5 }, { (const uint8_t *)"anyone", 6 } },
 };
@@ -926,19 +945,14 @@ int zk_client_create_acl(zk_client_t *c, const char *path, const void *data, int
                          int32_t flags, const struct zk_acl *acl, int32_t nacl,
                          zk_client_cb *cb, void *arg)
 {
-    struct creq *q;
-    char        *fp;
-    int          rc = check_open(c, path);
+    int          rc;
+    struct creq *q = path_req(c, ZK_OP_CREATE, path, cb, arg, &rc);
 
-    if (rc < 0)
+    if (q == NULL)
         return rc;
-    fp = full_path(c, path);
-    q = enqueue(c, ZK_OP_CREATE, cb, arg);
-    zk_jute_put_string(&q->body, fp);
     zk_jute_put_buffer(&q->body, data, data ? dlen : -1);
     zk_jute_put_acls(&q->body, acl, nacl);
     buf_put_i32(&q->body, flags);
-    free(fp);
     return submit(c, q);
 }
 
@@ -984,83 +998,58 @@ int zk_client_children(zk_client_t *c, const char *path, bool watch, zk_client_c
 int zk_client_set(zk_client_t *c, const char *path, const void *data, int32_t dlen,
                   int32_t version, zk_client_cb *cb, void *arg)
 {
-    struct creq *q;
-    char        *fp;
-    int          rc = check_open(c, path);
+    int          rc;
+    struct creq *q = path_req(c, ZK_OP_SET_DATA, path, cb, arg, &rc);
 
-    if (rc < 0)
+    if (q == NULL)
         return rc;
-    fp = full_path(c, path);
-    q = enqueue(c, ZK_OP_SET_DATA, cb, arg);
-    zk_jute_put_string(&q->body, fp);
     zk_jute_put_buffer(&q->body, data, data ? dlen : -1);
     buf_put_i32(&q->body, version);
-    free(fp);
     return submit(c, q);
 }
 
 int zk_client_delete(zk_client_t *c, const char *path, int32_t version, zk_client_cb *cb,
                      void *arg)
 {
-    struct creq *q;
-    char        *fp;
-    int          rc = check_open(c, path);
+    int          rc;
+    struct creq *q = path_req(c, ZK_OP_DELETE, path, cb, arg, &rc);
 
-    if (rc < 0)
+    if (q == NULL)
         return rc;
-    fp = full_path(c, path);
-    q = enqueue(c, ZK_OP_DELETE, cb, arg);
-    zk_jute_put_string(&q->body, fp);
     buf_put_i32(&q->body, version);
-    free(fp);
     return submit(c, q);
 }
 
 int zk_client_get_acl(zk_client_t *c, const char *path, zk_client_cb *cb, void *arg)
 {
-    struct creq *q;
-    char        *fp;
-    int          rc = check_open(c, path);
+    int          rc;
+    struct creq *q = path_req(c, ZK_OP_GET_ACL, path, cb, arg, &rc);
 
-    if (rc < 0)
+    if (q == NULL)
         return rc;
-    fp = full_path(c, path);
-    q = enqueue(c, ZK_OP_GET_ACL, cb, arg);
-    zk_jute_put_string(&q->body, fp);
-    free(fp);
     return submit(c, q);
 }
 
 int zk_client_set_acl(zk_client_t *c, const char *path, const struct zk_acl *acl,
                       int32_t nacl, int32_t aversion, zk_client_cb *cb, void *arg)
 {
-    struct creq *q;
-    char        *fp;
-    int          rc = check_open(c, path);
+    int          rc;
+    struct creq *q = path_req(c, ZK_OP_SET_ACL, path, cb, arg, &rc);
 
-    if (rc < 0)
+    if (q == NULL)
         return rc;
-    fp = full_path(c, path);
-    q = enqueue(c, ZK_OP_SET_ACL, cb, arg);
-    zk_jute_put_string(&q->body, fp);
     zk_jute_put_acls(&q->body, acl, nacl);
     buf_put_i32(&q->body, aversion);
-    free(fp);
     return submit(c, q);
 }
 
 int zk_client_sync(zk_client_t *c, const char *path, zk_client_cb *cb, void *arg)
 {
-    struct creq *q;
-    char        *fp;
-    int          rc = check_open(c, path);
+    int          rc;
+    struct creq *q = path_req(c, ZK_OP_SYNC, path, cb, arg, &rc);
 
-    if (rc < 0)
+    if (q == NULL)
         return rc;
-    fp = full_path(c, path);
-    q = enqueue(c, ZK_OP_SYNC, cb, arg);
-    zk_jute_put_string(&q->body, fp);
-    free(fp);
     return submit(c, q);
 }
 
