@@ -306,12 +306,13 @@ static void deliver(zk_client_t *c, struct creq *r, int64_t zxid, int32_t err,
             res.stat = &st;
             break;
         case ZK_OP_CREATE:
-        case ZK_OP_CREATE2: {
+        case ZK_OP_CREATE2:
+        case ZK_OP_CREATE_CONTAINER: { /* a Create2Response */
             slice_t p = rd_bytes(rd, false);
 
             path = slice_dup(p);
             res.path = path ? strip(c, path) : NULL;
-            if (r->type == ZK_OP_CREATE2) {
+            if (r->type != ZK_OP_CREATE) {
                 zk_jute_get_stat(rd, &st);
                 res.stat = &st;
             }
@@ -946,7 +947,11 @@ int zk_client_create_acl(zk_client_t *c, const char *path, const void *data, int
                          zk_client_cb *cb, void *arg)
 {
     int          rc;
-    struct creq *q = path_req(c, ZK_OP_CREATE, path, cb, arg, &rc);
+    /* as ZooKeeper's client: CreateMode.CONTAINER is its own opcode
+     * (the server refuses the container flag on a plain create) */
+    struct creq *q = path_req(c, flags == ZK_FLAG_CONTAINER ? ZK_OP_CREATE_CONTAINER
+                                                            : ZK_OP_CREATE,
+                              path, cb, arg, &rc);
 
     if (q == NULL)
         return rc;

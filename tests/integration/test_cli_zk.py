@@ -72,6 +72,9 @@ def test_sequential_container_and_errors(coord, kz):
         names.append(r.stdout.strip().split(" ", 1)[1])
     assert names == [f"/q/item-{i:010d}" for i in range(3)], names
     assert sorted(kz.get_children("/q")) == [n.split("/")[-1] for n in names]
+    r = zk(coord, "create", "-c", "/cont")
+    assert r.returncode == 0 and r.stdout == "Created /cont\n", r
+    assert kz.exists("/cont") is not None
     r = zk(coord, "create", "/q")
     assert r.returncode == 1 and "Node already exists: /q" in r.stderr
     r = zk(coord, "get", "/nope")
