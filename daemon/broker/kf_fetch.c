@@ -175,6 +175,7 @@ static conn_msg_t *fetch_build(struct kf_fetch_wait *fw, bool final)
             }
             if (s->len == 0)
                 continue;
+            kf_log_note_out(l, s->len);
             if (fw->ver >= 4 && fw->ver < 10 && has_zstd(s)) {
                 kf_log_slice_release(s->ref);
                 rp->error_code = KERR_UNSUPPORTED_COMPRESSION_TYPE;

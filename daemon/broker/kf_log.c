@@ -98,6 +98,7 @@ struct kf_log {
     int64_t              compacted_below; /* active base at the last run */
     int64_t              compacted_ms;    /* wall time of the last run */
     uint64_t             flushes;         /* flush jobs completed */
+    uint64_t             bytes_in, msgs_in, bytes_out; /* kf_log_traffic */
     bool                 closing;
     int                  close_status;
     void (*closed_cb)(void *arg, int status);
@@ -413,10 +414,57 @@ int kf_log_set_leader_epoch(kf_log_t *l, int32_t epoch)
 static void flush_start(kf_log_t *l);
 static void close_finish(kf_log_t *l);
 
+/* Group-commit latency, process-wide (jobs run on pool threads). */
+static _Atomic uint64_t fsync_count, fsync_sum_us,
+    fsync_le[KF_LOG_FSYNC_BUCKETS];
+const int64_t kf_log_fsync_bounds_us[KF_LOG_FSYNC_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
+};
+
+static void fsync_note(int64_t us)
+{
+    int k;
+
+    fsync_count++;
+    fsync_sum_us += (uint64_t)(us < 0 ? 0 : us);
+    for (k = 0; k < KF_LOG_FSYNC_BUCKETS; k++)
+        if (us <= kf_log_fsync_bounds_us[k]) {
+            fsync_le[k]++;
+            break;
+        }
+}
+
+void kf_log_fsync_stats(struct kf_log_fsync_stats *out)
+{
+    uint64_t acc = 0;
+    int      k;
+
+    out->count = fsync_count;
+    out->sum_us = fsync_sum_us;
+    for (k = 0; k < KF_LOG_FSYNC_BUCKETS; k++) {
+        acc += fsync_le[k];
+        out->le[k] = acc; /* cumulative, as Prometheus buckets are */
+    }
+}
+
+void kf_log_traffic(const kf_log_t *l, uint64_t *bytes_in, uint64_t *msgs_in,
+                    uint64_t *bytes_out)
+{
+    *bytes_in = l->bytes_in;
+    *msgs_in = l->msgs_in;
+    *bytes_out = l->bytes_out;
+}
+
+void kf_log_note_out(kf_log_t *l, size_t n)
+{
+    l->bytes_out += n;
+}
+
 static void flush_work(uv_work_t *req)
 {
     struct flush_job *j = req->data;
     int               i, dfd;
+    int64_t           t0 = clock_mono_ns();
 
     for (i = 0; i < j->nsegs; i++) {
         kf_seg_t *s = j->segs[i];
@@ -466,7 +514,7 @@ static void flush_work(uv_work_t *req)
                 j->status = -errno;
             close(dfd);
         }
-    }
+    }    fsync_note((clock_mono_ns() - t0) / 1000);
 }
 
 static void waiters_complete(kf_log_t *l, int64_t upto, int status)
@@ -849,6 +897,8 @@ int kf_log_append(kf_log_t *l, const uint8_t *records, size_t len,
     if (l->unflushed_since < 0)
         l->unflushed_since = now_ms;
     l->unflushed_msgs += msgs;
+    l->bytes_in += len;
+    l->msgs_in += (uint64_t)msgs;
     if (res != NULL) {
         res->base_offset = leo;
         res->last_offset = kf_log_end(l) - 1;

@@ -381,4 +381,20 @@ const char *kf_log_root(const kf_log_t *l);
 /* Write the offset checkpoints now (recovery point, log start, HW). */
 int kf_logmgr_checkpoint(kf_logmgr_t *m);
 
+/* Traffic through this log since it was opened: bytes and records
+ * appended, bytes handed to Fetch (kf_log_note_out).  For /metrics. */
+void kf_log_traffic(const kf_log_t *l, uint64_t *bytes_in, uint64_t *msgs_in,
+                    uint64_t *bytes_out);
+void kf_log_note_out(kf_log_t *l, size_t n);
+
+/* Group-commit (fdatasync job) latency, process-wide: count, sum and
+ * cumulative counts per upper bound (kf_log_fsync_bounds_us). */
+#define KF_LOG_FSYNC_BUCKETS 12
+struct kf_log_fsync_stats {
+    uint64_t count, sum_us;
+    uint64_t le[KF_LOG_FSYNC_BUCKETS];
+};
+extern const int64_t kf_log_fsync_bounds_us[KF_LOG_FSYNC_BUCKETS];
+void kf_log_fsync_stats(struct kf_log_fsync_stats *out);
+
 #endif
