@@ -140,7 +140,30 @@ const struct cfg_key kf_config_keys[] = {
     {"min.insync.replicas", CFG_INT, "1", O(min_insync_replicas), 1, I32MAX,
      NULL, NULL, "accepted; one replica per partition"},
     {"http.listeners", CFG_STRING, "127.0.0.1:8888", O(http_listeners), 0, 0,
-     NULL, NULL, "host:port of the web UI, JSON API and /metrics"},
+     NULL, NULL, "host:port[,host:port] of the web UI, JSON API and /metrics"},
+    {"http.auth", CFG_STRING, "none", O(http_auth), 0, 0, NULL, NULL,
+     "none, basic (http.auth.user/password) or token (Bearer http.auth.token)"},
+    {"http.auth.user", CFG_STRING, "", O(http_auth_user), 0, 0, NULL, NULL,
+     "user name for http.auth=basic"},
+    {"http.auth.password", CFG_STRING, "", O(http_auth_password), 0, 0, NULL,
+     NULL, "password for http.auth=basic"},
+    {"http.auth.token", CFG_STRING, "", O(http_auth_token), 0, 0, NULL, NULL,
+     "bearer token for http.auth=token (16 characters at least)"},
+    {"http.read.only", CFG_BOOL, "false", O(http_read_only), 0, 0, NULL, NULL,
+     "refuse every write through the UI/API (produce, topics, offsets)"},
+    {"http.allow.produce", CFG_BOOL, "true", O(http_allow_produce), 0, 0, NULL,
+     NULL, "allow producing messages through the UI/API"},
+    {"http.allow.delete", CFG_BOOL, "true", O(http_allow_delete), 0, 0, NULL,
+     NULL, "allow deleting topics and records through the UI/API"},
+    {"http.allow.offset.reset", CFG_BOOL, "true", O(http_allow_offset_reset), 0,
+     0, NULL, NULL, "allow resetting consumer group offsets through the UI/API"},
+    {"http.avro.schema.dir", CFG_STRING, "", O(http_avro_schema_dir), 0, 0,
+     NULL, NULL, "directory of <topic>.avsc (and <topic>-key.avsc) for the UI"},
+    {"http.supervisor.socket", CFG_STRING, "", O(http_supervisor_socket), 0, 0,
+     NULL, NULL,
+     "supervisor control socket for the UI (default: $ODRADEK_CTL_SOCKET)"},
+    {"http.history.seconds", CFG_INT, "900", O(http_history_seconds), 10, 86400,
+     NULL, NULL, "seconds of throughput/lag history kept for the UI charts"},
     {"broker.rack", CFG_STRING, NULL, O(broker_rack), 0, 0, NULL, NULL,
      "rack of this broker (Metadata v1+)"},
     {"max.connections", CFG_INT, "2147483647", O(max_connections), 1, I32MAX,
@@ -182,6 +205,18 @@ int kf_config_finish(cfg_t *c, struct kf_config *kc)
         kc->log_dirs != NULL && *kc->log_dirs ? kc->log_dirs : kc->log_dir;
     char       *copy, *save = NULL, *tok;
     const char *slash;
+
+    if (strcmp(kc->http_auth, "none") != 0 && strcmp(kc->http_auth, "basic") != 0 &&
+        strcmp(kc->http_auth, "token") != 0)
+        cfg_error(c, "http.auth", "must be one of none, basic, token (not '%s')",
+                  kc->http_auth);
+    else if (strcmp(kc->http_auth, "basic") == 0 &&
+             (!kc->http_auth_user[0] || !kc->http_auth_password[0]))
+        cfg_error(c, "http.auth", "basic needs http.auth.user and http.auth.password");
+    else if (strcmp(kc->http_auth, "token") == 0 && strlen(kc->http_auth_token) < 16)
+        cfg_error(c, "http.auth", "token needs http.auth.token of 16 characters at least");
+    if (strchr(kc->http_auth_user, ':') != NULL)
+        cfg_error(c, "http.auth.user", "must not contain ':'");
 
     if (kc->broker_id < 0)
         kc->broker_id = 0;

@@ -66,6 +66,17 @@ struct kf_config {
     int32_t offset_metadata_max_bytes;
     int32_t min_insync_replicas;
     char   *http_listeners;
+    char   *http_auth;           /* none | basic | token */
+    char   *http_auth_user;
+    char   *http_auth_password;
+    char   *http_auth_token;
+    bool    http_read_only;
+    bool    http_allow_produce;
+    bool    http_allow_delete;
+    bool    http_allow_offset_reset;
+    char   *http_avro_schema_dir;
+    char   *http_supervisor_socket;
+    int32_t http_history_seconds;
     char   *broker_rack;
     int32_t max_connections;
 
