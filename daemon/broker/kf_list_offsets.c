@@ -1,7 +1,8 @@
 /* kf_list_offsets: ListOffsets v0-6.  Timestamp -1 = latest (the high
  * watermark, which is also the last stable offset: no transactions), -2 =
- * earliest (the log start), anything else = the first offset whose batch
- * timestamp is >= it (kf_log's time index), or -1 if none.  v0 answers an
+ * earliest (the log start), anything else = the first record whose
+ * timestamp is >= it, exact also inside compressed batches
+ * (kf_log_offset_for_time), or -1 if none.  v0 answers an
  * array of "old style" offsets (at most max_num_offsets). */
 #include <string.h>
 

@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "crc32c.h"
 #include "err.h"
+#include "kcompress.h"
 #include "kf_ckpt.h"
 #include "kf_compact.h"
 #include "kf_seg.h"
@@ -43,9 +44,10 @@
 #define LOG_IOV_BATCHES 256 /* batches per pwritev (2 iovs each) */
 #define PRODUCER_MAX_AGE                                                       \
     (7LL * 24 * 3600 * 1000) /* transactional.id.expiration.ms */
-#define OFT_SCAN_MAX                                                           \
-    (16u << 20) /* largest batch parsed for exact                              \
-                   offset-for-timestamp */
+/* largest stored batch parsed for an exact offset-for-timestamp, and its
+ * largest decompressed records section */
+#define OFT_SCAN_MAX (16u << 20)
+#define OFT_INFLATE_MAX (64u << 20)
 
 struct waiter {
     struct waiter     *next;
@@ -993,48 +995,76 @@ int kf_log_read(kf_log_t *l, int64_t offset, size_t max_bytes,
     return 0;
 }
 
-/* Exact record offset for a timestamp inside an uncompressed batch
- * (DefaultRecord: length varint, attributes int8, timestampDelta varlong,
- * offsetDelta varint, ...).  Falls back to the batch's base offset. */
+/* The first record of a batch's records section (DefaultRecord: length
+ * varint, attributes int8, timestampDelta varlong, offsetDelta varint,
+ * ...) whose timestamp is >= ts: true and *offset / *timestamp set, or
+ * false (none, or the records do not parse). */
+static bool records_find_time(const struct kf_batch_hdr *h, const uint8_t *p,
+                              size_t n, int64_t ts, int64_t *offset,
+                              int64_t *timestamp)
+{
+    rd_t    r = rd_init(p, n);
+    int32_t i;
+
+    for (i = 0; i < h->count && rd_ok(&r); i++) {
+        int32_t        rlen = rd_varint(&r);
+        const uint8_t *rec = r.p;
+        int64_t        tsd;
+        int32_t        od;
+
+        if (!rd_ok(&r) || rlen < 0 || (size_t)rlen > rd_left(&r))
+            return false;
+        (void)rd_i8(&r);
+        tsd = rd_varlong(&r);
+        od = rd_varint(&r);
+        if (!rd_ok(&r) || od < 0 || od > h->last_delta)
+            return false;
+        if (h->base_ts + tsd >= ts) {
+            *offset = h->base_offset + od;
+            *timestamp = h->base_ts + tsd;
+            return true;
+        }
+        r.p = rec + rlen;
+    }
+    return false;
+}
+
+/* Exact record offset for a timestamp inside the batch h, as Kafka's
+ * LogSegment.findOffsetByTimestamp (which iterates the batch's records,
+ * decompressing it): the first record whose timestamp is >= ts.  With
+ * LogAppendTime every record carries the batch's max timestamp, so the
+ * answer is the base offset.  A compressed batch is decompressed here,
+ * on the loop: the work is bounded to this one batch (at most
+ * OFT_SCAN_MAX stored bytes, OFT_INFLATE_MAX inflated), as Kafka does
+ * it on a request thread.  Falls back to the batch's base offset and max
+ * timestamp when the batch is too big or does not parse. */
 static void exact_time_offset(kf_seg_t *s, const struct kf_batch_hdr *h,
                               int64_t ts, int64_t *offset, int64_t *timestamp)
 {
     uint8_t *p;
     ssize_t  got;
-    rd_t     r;
-    int32_t  i;
+    int      codec = h->attributes & 0x07;
 
     *offset = h->base_offset;
     *timestamp = h->max_ts;
-    if ((h->attributes & 0x07) != 0 ||
-        (h->attributes & KF_BATCH_ATTR_LOG_APPEND_TIME) ||
-        (size_t)h->size > OFT_SCAN_MAX)
+    if ((h->attributes & KF_BATCH_ATTR_LOG_APPEND_TIME) ||
+        (size_t)h->size > OFT_SCAN_MAX || h->size <= KF_BATCH_HEADER_SIZE)
         return;
     p = xmalloc((size_t)h->size);
-    got = pread(s->fd, p, (size_t)h->size, (off_t)h->pos);
+    do {
+        got = pread(s->fd, p, (size_t)h->size, (off_t)h->pos);
+    } while (got < 0 && errno == EINTR);
     if (got == h->size) {
-        r = rd_init(p + KF_BATCH_HEADER_SIZE,
-                    (size_t)h->size - KF_BATCH_HEADER_SIZE);
-        for (i = 0; i < h->count && rd_ok(&r); i++) {
-            int32_t        rlen = rd_varint(&r);
-            const uint8_t *rec = r.p;
-            int64_t        tsd;
-            int32_t        od;
+        const uint8_t *rec = p + KF_BATCH_HEADER_SIZE;
+        size_t         n = (size_t)h->size - KF_BATCH_HEADER_SIZE;
+        buf_t          out = BUF_INIT;
 
-            if (!rd_ok(&r) || rlen < 0 || (size_t)rlen > rd_left(&r))
-                break;
-            (void)rd_i8(&r);
-            tsd = rd_varlong(&r);
-            od = rd_varint(&r);
-            if (!rd_ok(&r))
-                break;
-            if (h->base_ts + tsd >= ts) {
-                *offset = h->base_offset + od;
-                *timestamp = h->base_ts + tsd;
-                break;
-            }
-            r.p = rec + rlen;
-        }
+        if (codec == 0)
+            records_find_time(h, rec, n, ts, offset, timestamp);
+        else if (kcompress_decompress(codec, rec, n, &out, OFT_INFLATE_MAX) ==
+                 0)
+            records_find_time(h, out.data, out.len, ts, offset, timestamp);
+        buf_free(&out);
     }
     free(p);
 }

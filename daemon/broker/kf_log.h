@@ -189,10 +189,13 @@ int kf_log_read(kf_log_t *l, int64_t offset, size_t max_bytes,
 /* Drop a slice's segment reference (conn_msg_file's release signature). */
 void kf_log_slice_release(void *ref);
 
-/* ListOffsets by timestamp: the first offset whose batch max timestamp is
- * >= ts (through the time index, then the batch headers), and that
- * batch's max timestamp.  Returns 0, or ERR_NOTFOUND if no batch has such
- * a timestamp (answer offset -1), or -errno. */
+/* ListOffsets by timestamp, as Kafka's Log.fetchOffsetByTimestamp: the
+ * first batch whose max timestamp is >= ts (through the time index, then
+ * the batch headers), then inside it the first record whose timestamp is
+ * >= ts, decompressing a compressed batch (bounded: one batch); *offset
+ * and *timestamp are that record's.  LogAppendTime batches answer their
+ * base offset and max timestamp.  Returns 0, or ERR_NOTFOUND if no batch
+ * has such a timestamp (answer offset -1), or -errno. */
 int kf_log_offset_for_time(kf_log_t *l, int64_t ts, int64_t *offset,
                            int64_t *timestamp);
 
