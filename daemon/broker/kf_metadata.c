@@ -1,7 +1,18 @@
 /* kf_metadata: Metadata (all versions 0-11) and DescribeCluster: this
- * broker as the only broker and the controller (admin clients send topic
- * admin to Metadata's controller_id, which must be a listed broker), the
- * topics with their partitions led by this broker, and auto-creation.
+ * broker as the only broker, the controller id, the topics with their
+ * partitions led by this broker, and auto-creation.
+ *
+ * Controller id: admin clients send topic admin to Metadata's
+ * controller_id, so it must be a broker listed in the same response:
+ * kafka-python's admin client asks the node for its API versions and
+ * fails on an unknown id, librdkafka's waits for a controller it can
+ * connect to.  We list only ourselves (we lead every partition and serve
+ * every admin request locally), so the answer is the controller elected
+ * in /controller (kf_zk_controller) when that is a listed broker, i.e.
+ * us, and otherwise still us: while an election is under way (-1) or
+ * when /controller names another broker id (a second broker sharing the
+ * coordination service), pointing clients elsewhere would only break
+ * them, and this broker answers CreateTopics & co. itself.
  *
  * Topic lists (MetadataRequest): v0 an empty array means all topics; v1+
  * null means all and empty means none.  An unknown topic is created when
@@ -13,6 +24,7 @@
 
 #include "kerr.h"
 #include "kf_api.h"
+#include "kf_zk.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -62,6 +74,21 @@ static void fill_topic(struct kf_req *rq, struct kf_topic *t,
     }
 }
 
+/* Whether Metadata's broker list holds id (fill_broker: only us). */
+static bool broker_listed(const struct kf_broker *b, int32_t id)
+{
+    return id == b->kc->broker_id;
+}
+
+/* Metadata's and DescribeCluster's controller_id: the elected one if
+ * listed, else this broker (see the top). */
+static int32_t controller_id(const struct kf_broker *b)
+{
+    int32_t id = kf_zk_controller(b);
+
+    return broker_listed(b, id) ? id : b->kc->broker_id;
+}
+
 int kf_metadata_autocreate(struct kf_broker *b, const char *name, size_t len)
 {
     char             buf[256], why[256];
@@ -100,7 +127,7 @@ int kf_metadata_handle(struct kf_req *rq)
     resp.brokers_n = 1;
     resp.cluster_id = (slice_t){(const uint8_t *)b->cluster_id,
                                 (int32_t)strlen(b->cluster_id)};
-    resp.controller_id = b->kc->broker_id;
+    resp.controller_id = controller_id(b);
     if (all) {
         int               n, k = 0;
         struct kf_topic **v = kf_topics_list(b->topics, &n);
@@ -174,7 +201,7 @@ int kf_metadata_describe_cluster(struct kf_req *rq)
     resp.brokers_n = 1;
     resp.cluster_id = (slice_t){(const uint8_t *)b->cluster_id,
                                 (int32_t)strlen(b->cluster_id)};
-    resp.controller_id = b->kc->broker_id;
+    resp.controller_id = controller_id(b);
     kf_api_reply(rq, &resp);
     return 0;
 }

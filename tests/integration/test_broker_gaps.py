@@ -97,3 +97,115 @@ def test_kcat_query_by_timestamp_zstd(kbroker):
     assert r.returncode == 0, r.stderr
     # timestamps BASE_TS + 10*i: the first >= +123 is i = 13
     assert f"{topic} [0] offset 13" in r.stdout, r.stdout
+
+
+# ---- 5. controller id; auto-create answers ---------------------------------
+
+def metadata_v1(w, topics):
+    """-> (broker ids, controller id, {topic: error code})."""
+    body = struct.pack(">i", len(topics)) + b"".join(kstr(t) for t in topics)
+    data = w.request(3, 1, body)
+    pos = 0
+    n, = struct.unpack_from(">i", data, pos)
+    pos += 4
+    brokers = []
+    for _ in range(n):
+        node, hl = struct.unpack_from(">ih", data, pos)
+        pos += 6 + hl + 4
+        rl, = struct.unpack_from(">h", data, pos)
+        pos += 2 + max(rl, 0)
+        brokers.append(node)
+    controller, nt = struct.unpack_from(">ii", data, pos)
+    pos += 8
+    errs = {}
+    for _ in range(nt):
+        err, nl = struct.unpack_from(">hh", data, pos)
+        pos += 4
+        name = data[pos:pos + nl].decode()
+        pos += nl + 1
+        np_, = struct.unpack_from(">i", data, pos)
+        pos += 4
+        for _ in range(np_):
+            pos += 2 + 4 + 4
+            nr, = struct.unpack_from(">i", data, pos)
+            pos += 4 + 4 * nr
+            ni, = struct.unpack_from(">i", data, pos)
+            pos += 4 + 4 * ni
+        errs[name] = err
+    return brokers, controller, errs
+
+
+def one_batch(n=2):
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+    b = DefaultRecordBatchBuilder(magic=2, compression_type=0,
+                                  is_transactional=False, producer_id=-1,
+                                  producer_epoch=-1, base_sequence=-1,
+                                  batch_size=1 << 20)
+    for i in range(n):
+        b.append(i, timestamp=BASE_TS, key=None, value=b"x", headers=[])
+    return bytes(b.build())
+
+
+def produce_v3_err(w, topic, records):
+    body = struct.pack(">hhi", -1, -1, 5000) + struct.pack(">i", 1) + kstr(topic)
+    body += struct.pack(">ii", 1, 0) + struct.pack(">i", len(records)) + records
+    data = w.request(0, 3, body)
+    n, = struct.unpack_from(">h", data, 4)
+    _, err = struct.unpack_from(">ih", data, 4 + 2 + n + 4)
+    return err
+
+
+def test_controller_id_is_a_listed_broker_when_another_holds_controller(
+        coord_factory, kbroker_factory):
+    from kazoo.client import KazooClient
+    coord = coord_factory()
+    zk = KazooClient(hosts=coord.connect)
+    zk.start(timeout=10)
+    try:
+        # another broker (id 7, not known to clients) holds /controller
+        zk.create("/controller", b'{"version":1,"brokerid":7,'
+                  b'"timestamp":"1700000000000"}', ephemeral=True)
+        b = kbroker_factory(coord=coord, extra={"broker.id": 3})
+        w = KafkaWire(b.host, b.port)
+        brokers, controller, _ = metadata_v1(w, [])
+        w.close()
+        assert brokers == [3]
+        assert controller in brokers
+        assert "controller is 7" in b.log_text()
+        # the admin clients that send topic admin to the controller work
+        from kafka.admin import KafkaAdminClient, NewTopic as KNewTopic
+        a = KafkaAdminClient(bootstrap_servers=b.bootstrap,
+                             request_timeout_ms=10000)
+        a.create_topics([KNewTopic("via-controller", 2, 1)])
+        a.close()
+        md = AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(
+            timeout=10)
+        assert md.controller_id == 3
+        assert len(md.topics["via-controller"].partitions) == 2
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def test_controller_id_when_elected(kbroker_factory):
+    b = kbroker_factory(extra={"broker.id": 5})
+    md = AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(timeout=10)
+    assert md.controller_id == 5 and list(md.brokers) == [5]
+
+
+def test_unknown_topic_answers_while_auto_creating(kbroker):
+    """Kafka 2.8: Produce never creates a topic and answers
+    UNKNOWN_TOPIC_OR_PARTITION (3, retriable); Metadata creates it and
+    answers LEADER_NOT_AVAILABLE (5) for that request, then the topic."""
+    w = KafkaWire(kbroker.host, kbroker.port)
+    assert produce_v3_err(w, "auto-p", one_batch()) == 3
+    _, _, errs = metadata_v1(w, ["auto-m"])
+    assert errs == {"auto-m": 5}
+    for _ in range(100):
+        _, _, errs = metadata_v1(w, ["auto-m"])
+        if errs["auto-m"] == 0:
+            break
+        time.sleep(0.02)
+    assert errs == {"auto-m": 0}
+    assert produce_v3_err(w, "auto-m", one_batch()) == 0
+    w.close()
