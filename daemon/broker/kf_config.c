@@ -92,10 +92,11 @@ const struct cfg_key kf_config_keys[] = {
      "largest request frame accepted"},
     {"socket.send.buffer.bytes", CFG_INT, "102400", O(socket_send_buffer_bytes),
      -1, I32MAX, NULL, NULL,
-     "accepted; the kernel's buffer autotuning is kept"},
+     "SO_SNDBUF of client connections; -1 = the OS default (autotuned)"},
     {"socket.receive.buffer.bytes", CFG_INT, "102400",
      O(socket_receive_buffer_bytes), -1, I32MAX, NULL, NULL,
-     "accepted; the kernel's buffer autotuning is kept"},
+     "SO_RCVBUF of the listener and client connections; -1 = the OS "
+     "default (autotuned)"},
     {"num.network.threads", CFG_INT, "3", O(num_network_threads), 1, I32MAX,
      NULL, NULL, "accepted; one event loop serves every connection"},
     {"num.io.threads", CFG_INT, "8", O(num_io_threads), 1, I32MAX, NULL, NULL,
@@ -272,6 +273,14 @@ int kf_config_finish(cfg_t *c, struct kf_config *kc)
         strcmp(kc->log_message_timestamp_type, "LogAppendTime") != 0)
         cfg_error(c, "log.message.timestamp.type",
                   "must be CreateTime or LogAppendTime");
+    /* Java's setSendBufferSize(0) throws: only -1 (keep the OS default)
+     * or a positive size */
+    if (kc->socket_send_buffer_bytes == 0)
+        cfg_error(c, "socket.send.buffer.bytes",
+                  "must be -1 (OS default) or a positive size");
+    if (kc->socket_receive_buffer_bytes == 0)
+        cfg_error(c, "socket.receive.buffer.bytes",
+                  "must be -1 (OS default) or a positive size");
     if (!cfg_is_set(c, "zookeeper.connection.timeout.ms"))
         kc->zookeeper_connection_timeout_ms = kc->zookeeper_session_timeout_ms;
     /* log dirs */

@@ -1,247 +1,123 @@
-/* kf_http: HTTP listener, routes, JSON API and /metrics (see kf_http.h). */
+/* kf_http: HTTP listeners, request loop, routing, access control, audit,
+ * Server-Sent Events framing (see kf_http.h and kf_http_int.h). */
 #include "kf_http.h"
 
-#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "clock.h"
-#include "conn.h"
 #include "err.h"
-#include "http.h"
-#include "kbatch.h"
-#include "kcompress.h"
-#include "kf_server.h"
+#include "json.h"
+#include "kf_http_int.h"
 #include "log.h"
 #include "ui_assets.h"
 #include "xalloc.h"
 
-#define KF_HTTP_MAX_LISTENERS 4
-#define KF_HTTP_MAX_HEAD      (16 * 1024)
-#define KF_HTTP_MAX_BODY      (1024 * 1024)
-#define KF_HTTP_PAGE_MAX      1000
-#define KF_HTTP_MSG_LIMIT     500        /* records per page, at most */
-#define KF_HTTP_MSG_BYTES     (4u << 20) /* log bytes read per page, at most */
-#define KF_HTTP_MSG_INFLATE   (16u << 20) /* decompressed bytes per batch */
-
-struct kf_http {
-    struct kf_broker *b;
-    conn_listener_t   l[KF_HTTP_MAX_LISTENERS];
-    int               nl;
-    int               open; /* listeners not yet closed */
-    int64_t           started_ms;
-    uint64_t          requests;
-    void (*done)(void *arg);
-    void *done_arg;
+static const struct kf_http_module *const kf_http_mods[KF_HTTP_NMODS] = {
+    [KF_HTTP_MOD_API] = &kf_http_mod_api,
+    [KF_HTTP_MOD_MSGS] = &kf_http_mod_msgs,
+    [KF_HTTP_MOD_STREAM] = &kf_http_mod_stream,
+    [KF_HTTP_MOD_GROUPS] = &kf_http_mod_groups,
+    [KF_HTTP_MOD_WRITE] = &kf_http_mod_write,
+    [KF_HTTP_MOD_COORD] = &kf_http_mod_coord,
+    [KF_HTTP_MOD_SV] = &kf_http_mod_sv,
+    [KF_HTTP_MOD_HIST] = &kf_http_mod_hist,
+    [KF_HTTP_MOD_METRICS] = &kf_http_mod_metrics,
 };
 
-/* Headers on every response: no framing by other sites, no MIME sniffing,
- * scripts and styles only from us (the UI has no inline code). */
-static const char kf_http_sec_headers[] =
-    "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
+const struct kf_http_module *kf_http_module_at(int i)
+{
+    return kf_http_mods[i];
+}
+
+/* No framing by other sites, no MIME sniffing, scripts and styles only
+ * from us (the UI has no inline code), no referrer. */
+const char kf_http_sec_headers[] =
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n"
     "X-Frame-Options: DENY\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: no-referrer\r\n";
 
-static void kf_http_reply(conn_t *c, const struct http_req *req, int status,
-                          const char *ctype, buf_t *body, const char *extra)
+/* Per connection (c->data), made when a stream begins. */
+struct kf_http_conn {
+    void (*on_close)(conn_t *c, void *arg);
+    void *arg;
+    bool  stream; /* SSE: input is ignored from now on */
+};
+
+/* ---- answers ------------------------------------------------------------ */
+
+static void kf_http_extra(char *hdrs, size_t n, const char *extra)
+{
+    snprintf(hdrs, n, "%sCache-Control: no-store\r\n%s", kf_http_sec_headers,
+             extra ? extra : "");
+}
+
+void kf_http_reply(struct kf_http_ctx *x, int status, const char *ctype,
+                   buf_t *body, const char *extra)
 {
     buf_t out = BUF_INIT;
-    char  hdrs[1024];
-    bool  head = slice_eq(req->method, "HEAD");
+    char  hdrs[1536];
+    bool  head = slice_eq(x->req->method, "HEAD");
 
-    snprintf(hdrs, sizeof hdrs, "%sCache-Control: no-store\r\n%s",
-             kf_http_sec_headers, extra ? extra : "");
-    http_response_head(&out, status, ctype, (int64_t)body->len, req->keep_alive,
+    kf_http_extra(hdrs, sizeof hdrs, extra);
+    http_response_head(&out, status, ctype, (int64_t)body->len, x->req->keep_alive,
                        hdrs);
     if (!head)
         buf_put(&out, body->data, body->len);
-    conn_send(c, &out);
+    conn_send(x->c, &out);
     buf_free(body);
-    if (!req->keep_alive)
-        conn_close_after_flush(c);
+    if (!x->req->keep_alive)
+        conn_close_after_flush(x->c);
 }
 
-static void kf_http_error(conn_t *c, const struct http_req *req, int status,
-                          const char *msg)
+void kf_http_json(struct kf_http_ctx *x, int status, buf_t *body)
+{
+    kf_http_reply(x, status, "application/json", body, NULL);
+}
+
+void kf_http_error(struct kf_http_ctx *x, int status, const char *msg)
 {
     buf_t body = BUF_INIT;
 
-    buf_puts(&body, "{\"error\":\"");
-    http_json_escape(&body, (const uint8_t *)msg, strlen(msg));
-    buf_puts(&body, "\"}\n");
-    kf_http_reply(c, req, status, "application/json", &body, NULL);
+    buf_puts(&body, "{\"error\":");
+    kf_http_json_str(&body, msg);
+    buf_puts(&body, "}\n");
+    kf_http_json(x, status, &body);
 }
 
-static void kf_http_json_str(buf_t *b, const char *s)
+conn_msg_t *kf_http_msg(int status, bool keep_alive, bool head, buf_t *body)
+{
+    conn_msg_t *m = conn_msg_new();
+    char        hdrs[1024];
+
+    kf_http_extra(hdrs, sizeof hdrs, NULL);
+    http_response_head(&m->data, status, "application/json", (int64_t)body->len,
+                       keep_alive, hdrs);
+    if (!head)
+        buf_put(&m->data, body->data, body->len);
+    buf_free(body);
+    return m;
+}
+
+void kf_http_json_strn(buf_t *b, const void *s, size_t n)
 {
     buf_put_u8(b, '"');
-    http_json_escape(b, (const uint8_t *)s, strlen(s));
+    http_json_escape(b, s, n);
     buf_put_u8(b, '"');
 }
 
-/* ---- /api/v1 ------------------------------------------------------------ */
-
-static void kf_http_topic_totals(const struct kf_topic *t, int64_t *msgs,
-                                 int64_t *bytes)
+void kf_http_json_str(buf_t *b, const char *s)
 {
-    int32_t p;
-
-    *msgs = *bytes = 0;
-    for (p = 0; p < t->npart; p++) {
-        if (t->logs[p] == NULL)
-            continue;
-        *msgs += kf_log_end(t->logs[p]) - kf_log_start(t->logs[p]);
-        *bytes += kf_log_size(t->logs[p]);
-    }
+    kf_http_json_strn(b, s, strlen(s));
 }
 
-static void kf_http_cluster(kf_http_t *h, conn_t *c, const struct http_req *req)
-{
-    struct kf_broker *b = h->b;
-    struct kf_topic **ts;
-    int               n, i;
-    int64_t           parts = 0;
-    buf_t             o = BUF_INIT;
-
-    ts = kf_topics_list(b->topics, &n);
-    for (i = 0; i < n; i++)
-        parts += ts[i]->npart;
-    free(ts);
-    buf_printf(&o, "{\"cluster_id\":");
-    kf_http_json_str(&o, b->cluster_id);
-    buf_printf(&o, ",\"version\":\"%s\",\"controller_id\":%d,\"brokers\":[{\"id\":%d,"
-                   "\"host\":",
-               ODRADEK_VERSION, b->kc->broker_id, b->kc->broker_id);
-    kf_http_json_str(&o, b->kc->adv_host);
-    buf_printf(&o, ",\"port\":%d}],\"topics\":%d,\"partitions\":%" PRId64
-                   ",\"requests\":%" PRIu64 ",\"connections\":%u,"
-                   "\"uptime_ms\":%" PRId64 "}\n",
-               b->kc->adv_port, n, parts, b->requests, b->listener.nconns,
-               clock_mono_ms() - h->started_ms);
-    kf_http_reply(c, req, 200, "application/json", &o, NULL);
-}
-
-/* GET /api/v1/topics?offset=&limit=&filter= : name-sorted, paginated. */
-static void kf_http_topics(kf_http_t *h, conn_t *c, const struct http_req *req)
-{
-    struct kf_topic **ts;
-    int               n, i, shown = 0, matched = 0;
-    long              off = 0, limit = 100;
-    char              v[256], filter[256] = "";
-    buf_t             o = BUF_INIT;
-
-    if (http_query_get(req->query, "offset", v, sizeof v) > 0)
-        off = strtol(v, NULL, 10);
-    if (http_query_get(req->query, "limit", v, sizeof v) > 0)
-        limit = strtol(v, NULL, 10);
-    if (off < 0 || limit < 1 || limit > KF_HTTP_PAGE_MAX) {
-        kf_http_error(c, req, 400, "offset must be >= 0 and limit in 1..1000");
-        return;
-    }
-    (void)http_query_get(req->query, "filter", filter, sizeof filter);
-    ts = kf_topics_list(h->b->topics, &n);
-    buf_puts(&o, "{\"topics\":[");
-    for (i = 0; i < n; i++) {
-        int64_t msgs, bytes;
-
-        if (filter[0] && strstr(ts[i]->name, filter) == NULL)
-            continue;
-        if (matched++ < off || shown >= limit)
-            continue;
-        kf_http_topic_totals(ts[i], &msgs, &bytes);
-        buf_puts(&o, shown++ ? ",{\"name\":" : "{\"name\":");
-        kf_http_json_str(&o, ts[i]->name);
-        buf_printf(&o, ",\"partitions\":%d,\"internal\":%s,\"messages\":%" PRId64
-                       ",\"bytes\":%" PRId64 "}",
-                   ts[i]->npart, ts[i]->internal ? "true" : "false", msgs, bytes);
-    }
-    buf_printf(&o, "],\"total\":%d,\"offset\":%ld,\"limit\":%ld}\n", matched, off,
-               limit);
-    free(ts);
-    kf_http_reply(c, req, 200, "application/json", &o, NULL);
-}
-
-/* GET /api/v1/topics/<name> : partitions with offsets, sizes, segments. */
-static void kf_http_topic(kf_http_t *h, conn_t *c, const struct http_req *req,
-                          const char *name)
-{
-    struct kf_topic       *t = kf_topics_get(h->b->topics, name, strlen(name));
-    struct kf_log_seg_info seg[64];
-    buf_t                  o = BUF_INIT;
-    int32_t                p;
-    int                    ns, i;
-
-    if (t == NULL) {
-        kf_http_error(c, req, 404, "no such topic");
-        return;
-    }
-    buf_puts(&o, "{\"name\":");
-    kf_http_json_str(&o, t->name);
-    buf_printf(&o, ",\"internal\":%s,\"configs\":{", t->internal ? "true" : "false");
-    for (i = 0; i < t->nconfs; i++) {
-        if (i)
-            buf_put_u8(&o, ',');
-        kf_http_json_str(&o, t->confs[i].key);
-        buf_put_u8(&o, ':');
-        kf_http_json_str(&o, t->confs[i].value);
-    }
-    buf_puts(&o, "},\"partitions\":[");
-    for (p = 0; p < t->npart; p++) {
-        kf_log_t *l = t->logs[p];
-
-        if (p)
-            buf_put_u8(&o, ',');
-        if (l == NULL) {
-            buf_printf(&o, "{\"partition\":%d,\"leader\":-1}", p);
-            continue;
-        }
-        buf_printf(&o, "{\"partition\":%d,\"leader\":%d,\"log_start_offset\":%" PRId64
-                       ",\"high_watermark\":%" PRId64 ",\"size\":%" PRId64
-                       ",\"segments\":[",
-                   p, h->b->kc->broker_id, kf_log_start(l), kf_log_hw(l),
-                   kf_log_size(l));
-        ns = kf_log_segments(l, seg, (int)(sizeof seg / sizeof seg[0]));
-        for (i = 0; i < ns && i < (int)(sizeof seg / sizeof seg[0]); i++)
-            buf_printf(&o, "%s{\"base_offset\":%" PRId64 ",\"size\":%" PRId64 "}",
-                       i ? "," : "", seg[i].base_offset, (int64_t)seg[i].size);
-        buf_puts(&o, "]}");
-    }
-    buf_puts(&o, "]}\n");
-    kf_http_reply(c, req, 200, "application/json", &o, NULL);
-}
-
-/* ---- message browser ------------------------------------------------------
- * GET /api/v1/topics/T/partitions/P/messages
- *     ?offset=N | timestamp=MS | newest=N   (default: oldest)
- *     &limit=L (1..500, default 50) &max_value=B (default 4096 bytes)
- * The log range is found on the loop (offset index, as Fetch does); the
- * bytes are read, decompressed and turned into JSON on the thread pool, so
- * a page over a cold file never stalls produce and fetch.  Keys, values and
- * header values are base64 (the page decodes them as text, JSON, hex...);
- * values longer than max_value are cut and flagged, the page asks again
- * with a bigger max_value for "load full". */
-
-struct kf_http_page {
-    uv_work_t           work;
-    conn_t             *c;
-    conn_slot_t        *slot;
-    struct kf_log_slice slice;
-    int64_t             from;      /* first offset wanted */
-    int64_t             hw, start; /* the partition's bounds at request time */
-    int64_t             last;      /* offset of the last record listed, or -1 */
-    int64_t             min_ts;    /* timestamp seek: skip older records */
-    int                 limit;
-    size_t              max_value;
-    bool                keep_alive, head;
-    buf_t               json;
-    int                 status;
-};
-
-static void kf_http_b64(buf_t *o, const uint8_t *p, size_t n)
+void kf_http_b64(buf_t *o, const uint8_t *p, size_t n)
 {
     static const char t[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -266,340 +142,388 @@ static void kf_http_b64(buf_t *o, const uint8_t *p, size_t n)
     }
 }
 
-static void kf_http_b64_field(buf_t *o, const char *name, slice_t s, size_t max)
+int kf_http_query_int(const struct kf_http_ctx *x, const char *name, int64_t min,
+                      int64_t max, int64_t *out)
 {
-    buf_printf(o, ",\"%s\":", name);
-    if (s.n < 0) {
-        buf_puts(o, "null");
-        return;
-    }
-    buf_put_u8(o, '"');
-    kf_http_b64(o, s.p, (size_t)s.n < max ? (size_t)s.n : max);
-    buf_put_u8(o, '"');
-}
+    char      v[32], *end;
+    long long n;
+    int       rc = http_query_get(x->req->query, name, v, sizeof v);
 
-/* Appends the records of one v2 batch at or after pg->from to pg->json.
- * Returns records added, or < 0 for a batch that cannot be read. */
-static int kf_http_batch_json(struct kf_http_page *pg, const uint8_t *p,
-                              size_t n, int *count)
-{
-    struct kbatch_hdr h;
-    buf_t             inflated = BUF_INIT;
-    rd_t              r;
-    int               codec, i, added = 0;
-
-    if (kbatch_hdr_read(p, n, &h) < 0 || h.magic != 2)
+    if (rc == ERR_NOTFOUND)
+        return 1;
+    if (rc <= 0)
         return ERR_MALFORMED;
-    codec = h.attributes & 7;
-    if (h.attributes & 0x20) /* control batch (transaction markers) */
-        return 0;
-    if (codec != 0) {
-        if (kcompress_decompress(codec, p + KBATCH_HEADER_SIZE,
-                                 n - KBATCH_HEADER_SIZE, &inflated,
-                                 KF_HTTP_MSG_INFLATE) < 0) {
-            buf_free(&inflated);
-            return ERR_CORRUPT;
-        }
-        r = rd_init(inflated.data, inflated.len);
-    } else {
-        r = rd_init(p + KBATCH_HEADER_SIZE, n - KBATCH_HEADER_SIZE);
-    }
-    for (i = 0; i < h.count && *count < pg->limit; i++) {
-        struct krecord rec;
-        int64_t        off, ts;
-        rd_t           hr;
-        int32_t        k;
-
-        if (krecord_read(&r, &rec) < 0)
-            break;
-        off = h.base_offset + rec.offset_delta;
-        ts = (h.attributes & 0x08) ? h.max_timestamp /* LogAppendTime */
-                                   : h.base_timestamp + rec.timestamp_delta;
-        if (off < pg->from || ts < pg->min_ts)
-            continue;
-        buf_printf(&pg->json, "%s{\"offset\":%" PRId64 ",\"timestamp\":%" PRId64
-                              ",\"timestamp_type\":\"%s\",\"key_size\":%d,"
-                              "\"value_size\":%d,\"truncated\":%s",
-                   *count ? "," : "", off, ts,
-                   (h.attributes & 0x08) ? "LogAppendTime" : "CreateTime",
-                   rec.key.n, rec.value.n,
-                   rec.value.n > (int32_t)pg->max_value ? "true" : "false");
-        kf_http_b64_field(&pg->json, "key", rec.key, pg->max_value);
-        kf_http_b64_field(&pg->json, "value", rec.value, pg->max_value);
-        buf_puts(&pg->json, ",\"headers\":[");
-        hr = rd_init(rec.headers, rec.headers_len);
-        for (k = 0; k < rec.nheaders; k++) {
-            slice_t hk = rd_vbytes(&hr), hv = rd_vbytes(&hr);
-
-            if (!rd_ok(&hr) || hk.n < 0)
-                break;
-            buf_puts(&pg->json, k ? ",{\"key\":\"" : "{\"key\":\"");
-            http_json_escape(&pg->json, hk.p, (size_t)hk.n);
-            buf_put_u8(&pg->json, '"');
-            kf_http_b64_field(&pg->json, "value", hv, pg->max_value);
-            buf_put_u8(&pg->json, '}');
-        }
-        buf_puts(&pg->json, "]}");
-        pg->last = off;
-        (*count)++;
-        added++;
-    }
-    buf_free(&inflated);
-    return added;
+    n = strtoll(v, &end, 10);
+    if (*end != '\0' || n < min || n > max)
+        return ERR_MALFORMED;
+    *out = n;
+    return 0;
 }
 
-static void kf_http_page_work(uv_work_t *w)
+int kf_http_body_json(struct kf_http_ctx *x, arena_t *a, struct json **out)
 {
-    struct kf_http_page *pg = w->data;
-    buf_t                bytes = BUF_INIT;
-    size_t               got = 0;
-    ssize_t              k;
-    const uint8_t       *p;
-    size_t               n;
-    int                  count = 0;
-    rd_t                 r;
+    size_t at = 0;
+    char   msg[96];
 
-    buf_reserve(&bytes, pg->slice.len);
-    while (got < pg->slice.len) {
-        k = pread(pg->slice.fd, bytes.data + got, pg->slice.len - got,
-                  pg->slice.pos + (off_t)got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
+    if (x->body.n <= 0) {
+        kf_http_error(x, 400, "a JSON body is required");
+        return ERR_MALFORMED;
     }
-    bytes.len = got;
-    buf_puts(&pg->json, "{\"messages\":[");
-    r = rd_init(bytes.data, bytes.len);
-    /* a range cut by max bytes ends inside a batch: kbatch_next stops there */
-    while (count < pg->limit && kbatch_next(&r, &p, &n) == 1)
-        if (kf_http_batch_json(pg, p, n, &count) < 0)
-            break;
-    buf_free(&bytes);
+    if (json_parse(a, x->body.p, (size_t)x->body.n, out, &at) < 0) {
+        snprintf(msg, sizeof msg, "body is not valid JSON (at byte %zu)", at);
+        kf_http_error(x, 400, msg);
+        return ERR_MALFORMED;
+    }
+    return 0;
 }
 
-static void kf_http_page_done(uv_work_t *w, int status)
+void kf_http_audit(const struct kf_http_ctx *x, const char *action,
+                   const char *target, const char *result)
 {
-    struct kf_http_page *pg = w->data;
-    kf_http_t           *h = pg->c->listener->data;
-    conn_msg_t          *m = conn_msg_new();
+    log_info("http audit: user=%s peer=%s action=%s target=%s result=%s",
+             x->user && *x->user ? x->user : "-", x->c->peer_ip, action,
+             target ? target : "-", result);
+}
+
+/* ---- Server-Sent Events ------------------------------------------------- */
+
+static struct kf_http_conn *kf_http_conn_of(conn_t *c)
+{
+    if (c->data == NULL)
+        c->data = xcalloc(1, sizeof(struct kf_http_conn));
+    return c->data;
+}
+
+void kf_http_sse_begin(struct kf_http_ctx *x, void (*on_close)(conn_t *c, void *arg),
+                       void *arg)
+{
+    struct kf_http_conn *hc = kf_http_conn_of(x->c);
+    buf_t                out = BUF_INIT;
     char                 hdrs[1024];
 
-    (void)h;
-    kf_log_slice_release(pg->slice.ref);
-    buf_printf(&pg->json, "],\"next_offset\":%" PRId64 ",\"log_start_offset\":%" PRId64
-                          ",\"high_watermark\":%" PRId64 "}\n",
-               pg->last >= 0 ? pg->last + 1 : pg->from, pg->start, pg->hw);
-    snprintf(hdrs, sizeof hdrs, "%sCache-Control: no-store\r\n", kf_http_sec_headers);
-    http_response_head(&m->data, status == 0 ? 200 : 500, "application/json",
-                       (int64_t)pg->json.len, pg->keep_alive, hdrs);
-    if (!pg->head)
-        buf_put(&m->data, pg->json.data, pg->json.len);
-    conn_ref(pg->c); /* conn_fill may drop the last reference */
-    conn_fill(pg->c, pg->slot, m);
-    if (!pg->keep_alive)
-        conn_close_after_flush(pg->c);
-    conn_unref(pg->c);
-    buf_free(&pg->json);
-    free(pg);
+    kf_http_extra(hdrs, sizeof hdrs, "X-Accel-Buffering: no\r\n");
+    http_response_head(&out, 200, "text/event-stream; charset=utf-8", -1, false,
+                       hdrs);
+    buf_puts(&out, "retry: 2000\n\n");
+    conn_send(x->c, &out);
+    conn_no_idle(x->c);
+    hc->on_close = on_close;
+    hc->arg = arg;
+    hc->stream = true;
 }
 
-static void kf_http_messages(kf_http_t *h, conn_t *c, const struct http_req *req,
-                             const char *topic, int32_t part)
+int kf_http_sse_send(conn_t *c, const char *event, const char *data, size_t n)
 {
-    struct kf_topic     *t = kf_topics_get(h->b->topics, topic, strlen(topic));
-    struct kf_http_page *pg;
-    kf_log_t            *l;
-    char                 v[64];
-    int64_t              from, ts, bts;
-    long                 limit = 50, maxv = 4096;
-    int                  rc;
+    buf_t out = BUF_INIT;
 
-    if (t == NULL || part < 0 || part >= t->npart || (l = t->logs[part]) == NULL) {
-        kf_http_error(c, req, 404, "no such topic or partition");
-        return;
-    }
-    if (http_query_get(req->query, "limit", v, sizeof v) > 0)
-        limit = strtol(v, NULL, 10);
-    if (http_query_get(req->query, "max_value", v, sizeof v) > 0)
-        maxv = strtol(v, NULL, 10);
-    if (limit < 1 || limit > KF_HTTP_MSG_LIMIT || maxv < 0 || maxv > (long)KF_HTTP_MSG_BYTES) {
-        kf_http_error(c, req, 400, "limit must be in 1..500, max_value in 0..4194304");
-        return;
-    }
-    from = kf_log_start(l);
-    ts = INT64_MIN;
-    if (http_query_get(req->query, "offset", v, sizeof v) > 0) {
-        from = strtoll(v, NULL, 10);
-    } else if (http_query_get(req->query, "timestamp", v, sizeof v) > 0) {
-        ts = strtoll(v, NULL, 10);
-        /* the batch that reaches ts; records older than ts are skipped */
-        rc = kf_log_offset_for_time(l, ts, &from, &bts);
-        if (rc == ERR_NOTFOUND)
-            from = kf_log_hw(l); /* nothing that recent: an empty page */
-    } else if (http_query_get(req->query, "newest", v, sizeof v) > 0) {
-        from = kf_log_hw(l) - strtoll(v, NULL, 10);
-    }
-    if (from < kf_log_start(l))
-        from = kf_log_start(l);
-    if (from > kf_log_hw(l))
-        from = kf_log_hw(l);
-    pg = xcalloc(1, sizeof *pg);
-    pg->c = c;
-    pg->from = from;
-    pg->last = -1;
-    pg->min_ts = ts;
-    pg->hw = kf_log_hw(l);
-    pg->start = kf_log_start(l);
-    pg->limit = (int)limit;
-    pg->max_value = (size_t)maxv;
-    pg->keep_alive = req->keep_alive;
-    pg->head = slice_eq(req->method, "HEAD");
-    rc = from < pg->hw ? kf_log_read(l, from, KF_HTTP_MSG_BYTES, pg->hw, true, &pg->slice)
-                       : 0;
-    if (rc < 0) {
-        free(pg);
-        kf_http_error(c, req, 500, err_str(rc));
-        return;
-    }
-    pg->slot = conn_reserve(c);
-    pg->work.data = pg;
-    if (uv_queue_work(h->b->loop, &pg->work, kf_http_page_work, kf_http_page_done) < 0)
-        kf_http_page_done(&pg->work, -1);
+    if (conn_is_closing(c))
+        return ERR_CLOSED;
+    if (c->out_bytes > KF_HTTP_SSE_BACKLOG)
+        return ERR_LIMIT;
+    buf_printf(&out, "event: %s\ndata: ", event);
+    buf_put(&out, data, n);
+    buf_puts(&out, "\n\n");
+    conn_send(c, &out);
+    return 0;
 }
 
-/* ---- /metrics ----------------------------------------------------------- */
-
-static void kf_http_label(buf_t *o, const char *s)
+void kf_http_sse_ping(conn_t *c)
 {
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            buf_put_u8(o, '\\');
-        if (*s == '\n') {
-            buf_puts(o, "\\n");
-            continue;
+    buf_t out = BUF_INIT;
+
+    if (conn_is_closing(c) || c->out_bytes > KF_HTTP_SSE_BACKLOG)
+        return;
+    buf_puts(&out, ": ping\n\n");
+    conn_send(c, &out);
+}
+
+static void kf_http_on_conn_close(conn_t *c, int why)
+{
+    struct kf_http_conn *hc = c->data;
+
+    (void)why;
+    if (hc == NULL)
+        return;
+    c->data = NULL;
+    if (hc->on_close != NULL)
+        hc->on_close(c, hc->arg);
+    free(hc);
+}
+
+/* ---- access control ----------------------------------------------------- */
+
+static int kf_http_b64_val(uint8_t ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '+')
+        return 62;
+    if (ch == '/')
+        return 63;
+    return -1;
+}
+
+/* Base64 of s into out (at most outsz-1 bytes, NUL-terminated); < 0 bad. */
+static int kf_http_unb64(slice_t s, char *out, size_t outsz)
+{
+    uint32_t acc = 0;
+    int      bits = 0, i, v;
+    size_t   k = 0;
+
+    for (i = 0; i < s.n; i++) {
+        if (s.p[i] == '=')
+            break;
+        if ((v = kf_http_b64_val(s.p[i])) < 0)
+            return ERR_MALFORMED;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (k + 1 >= outsz)
+                return ERR_MALFORMED;
+            out[k++] = (char)(acc >> bits);
+            acc &= (1u << bits) - 1;
         }
-        buf_put_u8(o, (uint8_t)*s);
     }
+    out[k] = '\0';
+    return (int)k;
 }
 
-static void kf_http_metrics(kf_http_t *h, conn_t *c, const struct http_req *req)
+/* Equal without an early exit (length is not secret here). */
+static bool kf_http_secret_eq(const char *a, size_t an, const char *b)
 {
-    struct kf_broker *b = h->b;
-    struct kf_topic **ts;
-    int               n, i, k;
-    int32_t           p;
-    buf_t             o = BUF_INIT;
-    static const struct {
-        const char *name, *help;
-        int64_t (*get)(const kf_log_t *l);
-    } per_log[] = {
-        { "odradek_log_start_offset", "First offset of the partition's log.", kf_log_start },
-        { "odradek_log_end_offset", "Next offset to be written (high watermark).", kf_log_end },
-        { "odradek_log_size_bytes", "Bytes in the partition's segments.", kf_log_size },
-    };
+    size_t        bn = strlen(b), i;
+    unsigned char d = an != bn;
 
-    ts = kf_topics_list(b->topics, &n);
-    buf_printf(&o, "# HELP odradek_broker_requests_total Kafka requests served.\n"
-                   "# TYPE odradek_broker_requests_total counter\n"
-                   "odradek_broker_requests_total %" PRIu64 "\n"
-                   "# HELP odradek_broker_connections Open Kafka connections.\n"
-                   "# TYPE odradek_broker_connections gauge\n"
-                   "odradek_broker_connections %u\n"
-                   "# HELP odradek_broker_topics Topics.\n"
-                   "# TYPE odradek_broker_topics gauge\n"
-                   "odradek_broker_topics %d\n"
-                   "# HELP odradek_http_requests_total HTTP requests served.\n"
-                   "# TYPE odradek_http_requests_total counter\n"
-                   "odradek_http_requests_total %" PRIu64 "\n",
-               b->requests, b->listener.nconns, n, h->requests);
-    for (k = 0; k < (int)(sizeof per_log / sizeof per_log[0]); k++) {
-        buf_printf(&o, "# HELP %s %s\n# TYPE %s gauge\n", per_log[k].name,
-                   per_log[k].help, per_log[k].name);
-        for (i = 0; i < n; i++)
-            for (p = 0; p < ts[i]->npart; p++) {
-                if (ts[i]->logs[p] == NULL)
-                    continue;
-                buf_printf(&o, "%s{topic=\"", per_log[k].name);
-                kf_http_label(&o, ts[i]->name);
-                buf_printf(&o, "\",partition=\"%d\"} %" PRId64 "\n", p,
-                           per_log[k].get(ts[i]->logs[p]));
-            }
-    }
-    free(ts);
-    kf_http_reply(c, req, 200, "text/plain; version=0.0.4; charset=utf-8", &o,
-                  NULL);
+    for (i = 0; i < an && i < bn; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
 }
 
-/* "T/partitions/P/messages": true if it matched (and was answered). */
-static bool kf_http_messages_route(kf_http_t *h, conn_t *c,
-                                   const struct http_req *req, const char *rest)
+static bool kf_http_prefix(slice_t v, const char *p)
 {
-    const char *slash = strchr(rest, '/');
-    char        topic[256], *end;
-    long        p;
+    size_t n = strlen(p), i;
 
-    if (slash == NULL || (size_t)(slash - rest) >= sizeof topic ||
-        strncmp(slash, "/partitions/", 12) != 0)
+    if (v.n < (int32_t)n)
         return false;
-    p = strtol(slash + 12, &end, 10);
-    if (end == slash + 12 || strcmp(end, "/messages") != 0)
-        return false;
-    memcpy(topic, rest, (size_t)(slash - rest));
-    topic[slash - rest] = '\0';
-    kf_http_messages(h, c, req, topic, p > INT32_MAX ? -1 : (int32_t)p);
+    for (i = 0; i < n; i++)
+        if ((v.p[i] | 0x20) != (p[i] | 0x20) && v.p[i] != p[i])
+            return false;
     return true;
+}
+
+/* Authenticates x per http.auth; fills x->user.  false: answered 401. */
+static bool kf_http_authenticate(struct kf_http_ctx *x, char *user, size_t usz)
+{
+    const struct kf_config *kc = x->h->b->kc;
+    slice_t                 a = http_header_get(x->req, "Authorization");
+    char                    dec[512], *colon;
+    int                     n;
+    buf_t                   body = BUF_INIT;
+
+    user[0] = '\0';
+    x->user = user;
+    if (strcmp(kc->http_auth, "none") == 0)
+        return true;
+    if (strcmp(kc->http_auth, "basic") == 0) {
+        if (a.n > 6 && kf_http_prefix(a, "Basic ") &&
+            (n = kf_http_unb64((slice_t){ a.p + 6, a.n - 6 }, dec, sizeof dec)) > 0 &&
+            (colon = memchr(dec, ':', (size_t)n)) != NULL) {
+            bool uok = kf_http_secret_eq(dec, (size_t)(colon - dec), kc->http_auth_user);
+            bool pok = kf_http_secret_eq(colon + 1, (size_t)(n - (colon + 1 - dec)),
+                                         kc->http_auth_password);
+
+            if (uok && pok) {
+                snprintf(user, usz, "%s", kc->http_auth_user);
+                return true;
+            }
+        }
+        x->h->denied++;
+        buf_puts(&body, "{\"error\":\"authentication required\"}\n");
+        kf_http_reply(x, 401, "application/json", &body,
+                      "WWW-Authenticate: Basic realm=\"odradek\", charset=\"UTF-8\"\r\n");
+        return false;
+    }
+    if (a.n > 7 && kf_http_prefix(a, "Bearer ") &&
+        kf_http_secret_eq((const char *)a.p + 7, (size_t)a.n - 7, kc->http_auth_token)) {
+        snprintf(user, usz, "token");
+        return true;
+    }
+    x->h->denied++;
+    buf_puts(&body, "{\"error\":\"authentication required\"}\n");
+    kf_http_reply(x, 401, "application/json", &body,
+                  "WWW-Authenticate: Bearer realm=\"odradek\"\r\n");
+    return false;
+}
+
+static const char *const kf_http_action_names[] = {
+    [KF_HTTP_READ] = "read",
+    [KF_HTTP_WRITE] = "write",
+    [KF_HTTP_PRODUCE] = "produce",
+    [KF_HTTP_DELETE] = "delete",
+    [KF_HTTP_OFFSET_RESET] = "offset-reset",
+};
+
+/* May this write run?  Read-only and per-action switches, then what a
+ * browser cannot be tricked into sending cross-site: a JSON content type
+ * for bodies, and an Origin (if any) naming this very host. */
+static bool kf_http_may_write(struct kf_http_ctx *x, enum kf_http_action act)
+{
+    const struct kf_config *kc = x->h->b->kc;
+    slice_t                 origin = http_header_get(x->req, "Origin");
+    slice_t                 host = http_header_get(x->req, "Host");
+    slice_t                 ctype = http_header_get(x->req, "Content-Type");
+    const char             *why = NULL;
+    int                     status = 403;
+
+    if (kc->http_read_only)
+        why = "the UI is read-only (http.read.only=true)";
+    else if (act == KF_HTTP_PRODUCE && !kc->http_allow_produce)
+        why = "producing is switched off (http.allow.produce=false)";
+    else if (act == KF_HTTP_DELETE && !kc->http_allow_delete)
+        why = "deleting is switched off (http.allow.delete=false)";
+    else if (act == KF_HTTP_OFFSET_RESET && !kc->http_allow_offset_reset)
+        why = "offset reset is switched off (http.allow.offset.reset=false)";
+    else if (origin.n > 0) {
+        const uint8_t *o = origin.p;
+        int32_t        on = origin.n;
+
+        if (on > 7 && memcmp(o, "http://", 7) == 0)
+            o += 7, on -= 7;
+        else if (on > 8 && memcmp(o, "https://", 8) == 0)
+            o += 8, on -= 8;
+        if (host.n <= 0 || on != host.n || memcmp(o, host.p, (size_t)on) != 0)
+            why = "cross-origin writes are refused";
+    }
+    if (why == NULL && x->body.n > 0 &&
+        (ctype.n < 16 || !kf_http_prefix(ctype, "application/json"))) {
+        why = "a write's body must be Content-Type: application/json";
+        status = 415;
+    }
+    if (why == NULL)
+        return true;
+    x->h->denied++;
+    kf_http_audit(x, kf_http_action_names[act], (const char *)NULL, "refused");
+    kf_http_error(x, status, why);
+    return false;
 }
 
 /* ---- routing ------------------------------------------------------------ */
 
-static void kf_http_asset(conn_t *c, const struct http_req *req, const char *path)
+/* Matches the raw path against pattern segment by segment ("{}" takes any
+ * non-empty segment, decoded into seg).  Returns the number of captures, or
+ * -1 for no match. */
+static int kf_http_match(slice_t path, const char *pattern, struct kf_http_ctx *x,
+                         char *seg, size_t segsz)
+{
+    const uint8_t *p = path.p, *end = path.p + path.n;
+    const char    *q = pattern;
+    int            nargs = 0;
+    size_t         used = 0;
+
+    while (*q == '/' && p < end && *p == '/') {
+        const char    *qe = strchr(q + 1, '/');
+        const uint8_t *pe = memchr(p + 1, '/', (size_t)(end - p - 1));
+        size_t         ql, pl;
+
+        qe = qe ? qe : q + strlen(q);
+        pe = pe ? pe : end;
+        ql = (size_t)(qe - q - 1);
+        pl = (size_t)(pe - p - 1);
+        if (ql == 2 && q[1] == '{' && q[2] == '}') {
+            int n;
+
+            if (pl == 0 || nargs == KF_HTTP_MAX_ARGS)
+                return -1;
+            n = http_unescape((slice_t){ p + 1, (int32_t)pl }, false, seg + used,
+                              segsz - used);
+            if (n <= 0 || memchr(seg + used, '/', (size_t)n) != NULL)
+                return -1;
+            x->arg[nargs++] = seg + used;
+            used += (size_t)n + 1;
+        } else if (ql != pl || memcmp(q + 1, p + 1, ql) != 0) {
+            return -1;
+        }
+        q = qe;
+        p = pe;
+    }
+    return *q == '\0' && p == end ? nargs : -1;
+}
+
+static void kf_http_asset(struct kf_http_ctx *x)
 {
     const struct ui_asset *a;
     buf_t                  body = BUF_INIT;
+    char                   path[256];
 
+    if (!slice_eq(x->req->method, "GET") && !slice_eq(x->req->method, "HEAD")) {
+        kf_http_error(x, 405, "method not allowed");
+        return;
+    }
+    if (http_unescape(x->req->path, false, path, sizeof path) < 0) {
+        kf_http_error(x, 400, "bad path");
+        return;
+    }
     if (strcmp(path, "/") == 0)
-        path = "/index.html";
+        snprintf(path, sizeof path, "/index.html");
     for (a = ui_assets; a->path != NULL; a++)
         if (strcmp(a->path, path) == 0) {
             buf_put(&body, a->data, a->len);
-            kf_http_reply(c, req, 200, a->content_type, &body, NULL);
+            kf_http_reply(x, 200, a->content_type, &body, NULL);
             return;
         }
-    kf_http_error(c, req, 404, "not found");
+    kf_http_error(x, 404, "not found");
 }
 
-static void kf_http_route(kf_http_t *h, conn_t *c, const struct http_req *req)
+static bool kf_http_method_is(const struct http_req *req, const char *m)
 {
-    char path[1024];
+    return slice_eq(req->method, m) ||
+           (strcmp(m, "GET") == 0 && slice_eq(req->method, "HEAD"));
+}
+
+static void kf_http_route(kf_http_t *h, conn_t *c, const struct http_req *req,
+                          slice_t body)
+{
+    struct kf_http_ctx          x = { .h = h, .c = c, .req = req, .body = body };
+    const struct kf_http_route *r, *hit = NULL;
+    char                        seg[2048], user[128];
+    bool                        path_known = false;
+    int                         m;
 
     h->requests++;
-    if (!slice_eq(req->method, "GET") && !slice_eq(req->method, "HEAD")) {
-        kf_http_error(c, req, 405, "read-only: only GET and HEAD are served");
+    if ((req->path.n < 4 || memcmp(req->path.p, "/api", 4) != 0) &&
+        !slice_eq(req->path, "/metrics")) {
+        kf_http_asset(&x); /* the UI's files are public: code, no data */
         return;
     }
-    if (http_unescape(req->path, false, path, sizeof path) < 0 ||
-        strstr(path, "..") != NULL) {
-        kf_http_error(c, req, 400, "bad path");
+    for (m = 0; m < KF_HTTP_NMODS && hit == NULL; m++)
+        for (r = kf_http_mods[m]->routes; r != NULL && r->method != NULL; r++) {
+            if (kf_http_match(req->path, r->pattern, &x, seg, sizeof seg) < 0)
+                continue;
+            path_known = true;
+            if (kf_http_method_is(req, r->method)) {
+                hit = r;
+                break;
+            }
+        }
+    if (hit == NULL) {
+        if (path_known)
+            kf_http_error(&x, 405, "method not allowed on this path");
+        else
+            kf_http_error(&x, 404, strncmp((const char *)req->path.p, "/api/", 5) == 0
+                                       ? "no such API"
+                                       : "not found");
         return;
     }
-    if (strcmp(path, "/metrics") == 0)
-        kf_http_metrics(h, c, req);
-    else if (strcmp(path, "/api/v1/cluster") == 0)
-        kf_http_cluster(h, c, req);
-    else if (strcmp(path, "/api/v1/topics") == 0)
-        kf_http_topics(h, c, req);
-    else if (strncmp(path, "/api/v1/topics/", 15) == 0 && path[15] != '\0' &&
-             strchr(path + 15, '/') == NULL)
-        kf_http_topic(h, c, req, path + 15);
-    else if (strncmp(path, "/api/v1/topics/", 15) == 0 &&
-             kf_http_messages_route(h, c, req, path + 15))
-        return; /* answered */
-    else if (strncmp(path, "/api/", 5) == 0)
-        kf_http_error(c, req, 404, "no such API");
-    else
-        kf_http_asset(c, req, path);
+    if (!kf_http_authenticate(&x, user, sizeof user))
+        return;
+    if (hit->action != KF_HTTP_READ && !kf_http_may_write(&x, hit->action))
+        return;
+    hit->fn(&x);
 }
 
 static int kf_http_sniff(conn_t *c, const uint8_t *p, size_t n)
@@ -612,12 +536,16 @@ static int kf_http_sniff(conn_t *c, const uint8_t *p, size_t n)
 
 static ssize_t kf_http_raw(conn_t *c, const uint8_t *p, size_t n)
 {
-    kf_http_t      *h = c->listener->data;
-    struct http_req req;
-    size_t          used = 0;
-    int             rc;
+    kf_http_t           *h = c->listener->data;
+    struct kf_http_conn *hc;
+    struct http_req      req;
+    size_t               used = 0;
+    int                  rc;
 
     while (!conn_is_closing(c) && used < n) {
+        hc = c->data;
+        if (hc != NULL && hc->stream)
+            return (ssize_t)n; /* a stream only writes; input is dropped */
         rc = http_parse_request(p + used, n - used, KF_HTTP_MAX_HEAD,
                                 KF_HTTP_MAX_BODY, &req);
         if (rc == ERR_SHORT)
@@ -635,7 +563,10 @@ static ssize_t kf_http_raw(conn_t *c, const uint8_t *p, size_t n)
         if (req.content_length > 0 &&
             (size_t)req.content_length > n - used - (size_t)rc)
             break; /* wait for the body */
-        kf_http_route(h, c, &req);
+        kf_http_route(h, c, &req,
+                      (slice_t){ p + used + rc,
+                                 req.content_length > 0 ? (int32_t)req.content_length
+                                                        : 0 });
         used += (size_t)rc + (size_t)(req.content_length > 0 ? req.content_length : 0);
     }
     return (ssize_t)used;
@@ -648,13 +579,44 @@ static const struct conn_ops kf_http_ops = {
     .idle_ms = 60000,
     .on_sniff = kf_http_sniff,
     .on_raw = kf_http_raw,
+    .on_close = kf_http_on_conn_close,
 };
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void kf_http_free_if_done(kf_http_t *h)
+{
+    if (h->open > 0 || h->holds > 0)
+        return;
+    if (h->done != NULL)
+        h->done(h->done_arg);
+    free(h);
+}
+
+void kf_http_hold(kf_http_t *h)
+{
+    h->holds++;
+}
+
+void kf_http_release(kf_http_t *h)
+{
+    h->holds--;
+    if (h->stopping)
+        kf_http_free_if_done(h);
+}
+
+static bool kf_http_loopback(const char *host)
+{
+    return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0;
+}
 
 int kf_http_start(struct kf_broker *b, const char *spec, kf_http_t **out)
 {
     kf_http_t *h;
     char      *copy, *tok, *save = NULL, host[256];
-    int        port, rc = 0;
+    int        port, rc = 0, m;
+    bool       exposed = false;
 
     *out = NULL;
     if (spec == NULL || *spec == '\0')
@@ -679,15 +641,24 @@ int kf_http_start(struct kf_broker *b, const char *spec, kf_http_t **out)
         h->l[h->nl].max_conns = 256;
         log_info("http: listening on %s:%d (UI, /api/v1, /metrics)",
                  *host ? host : "*", conn_listener_port(&h->l[h->nl]));
+        exposed |= !kf_http_loopback(host);
         h->nl++;
         h->open++;
     }
     free(copy);
+    for (m = 0; rc == 0 && m < KF_HTTP_NMODS; m++)
+        if (kf_http_mods[m]->start != NULL && (rc = kf_http_mods[m]->start(h)) < 0)
+            log_error("http: %s: %s", kf_http_mods[m]->name, err_str(rc));
     if (rc < 0) {
         log_error("http.listeners %s: %s", spec, err_str(rc));
         kf_http_stop(h, NULL, NULL);
         return rc;
     }
+    if (exposed && strcmp(b->kc->http_auth, "none") == 0)
+        log_warn("http: listening beyond loopback without http.auth: anyone who "
+                 "reaches the port can %s", b->kc->http_read_only
+                                                 ? "read every message"
+                                                 : "read and write (set http.read.only=true or http.auth)");
     *out = h;
     return 0;
 }
@@ -701,16 +672,13 @@ static void kf_http_on_closed(conn_listener_t *l)
 {
     kf_http_t *h = l->data;
 
-    if (--h->open > 0)
-        return;
-    if (h->done != NULL)
-        h->done(h->done_arg);
-    free(h);
+    h->open--;
+    kf_http_free_if_done(h);
 }
 
 void kf_http_stop(kf_http_t *h, void (*done)(void *arg), void *arg)
 {
-    int i;
+    int i, m;
 
     if (h == NULL) {
         if (done != NULL)
@@ -719,14 +687,14 @@ void kf_http_stop(kf_http_t *h, void (*done)(void *arg), void *arg)
     }
     h->done = done;
     h->done_arg = arg;
-    if (h->open == 0) {
-        if (done != NULL)
-            done(arg);
-        free(h);
-        return;
-    }
+    h->stopping = true;
+    kf_http_hold(h); /* modules' stops may release synchronously */
+    for (m = 0; m < KF_HTTP_NMODS; m++)
+        if (kf_http_mods[m]->stop != NULL)
+            kf_http_mods[m]->stop(h);
     for (i = 0; i < h->nl; i++) {
         h->l[i].on_closed = kf_http_on_closed;
         conn_listener_close(&h->l[i]);
     }
+    kf_http_release(h);
 }

@@ -6,10 +6,12 @@
  * be answered.  Stop: the reverse, with the logs closed cleanly last. */
 #include "kf_server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include "err.h"
 #include "kf_api.h"
@@ -39,6 +41,22 @@ static void log_defaults(const struct kf_config *kc, struct kf_log_config *lc)
     lc->cleanup_delete = strstr(kc->log_cleanup_policy, "delete") != NULL;
 }
 
+static void sock_buffers(int fd, const struct kf_config *kc)
+{
+    int v;
+
+    if (kc->socket_send_buffer_bytes > 0) {
+        v = kc->socket_send_buffer_bytes;
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) < 0)
+            log_debug("SO_SNDBUF %d: %s", v, err_str(-errno));
+    }
+    if (kc->socket_receive_buffer_bytes > 0) {
+        v = kc->socket_receive_buffer_bytes;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) < 0)
+            log_debug("SO_RCVBUF %d: %s", v, err_str(-errno));
+    }
+}
+
 /* Kafka's cluster ids: a random uuid, base64url without padding (22). */
 static void new_cluster_id(char *out, size_t n)
 {
@@ -63,6 +81,18 @@ static void new_cluster_id(char *out, size_t n)
     if (bits > 0 && (size_t)k + 1 < n)
         out[k++] = b64[(acc << (6 - bits)) & 63u];
     out[k] = '\0';
+}
+
+/* socket.send.buffer.bytes / socket.receive.buffer.bytes on an accepted
+ * connection, as Kafka's Acceptor (-1 keeps the OS default, which Linux
+ * autotunes).  A refused size is not fatal: the connection keeps the
+ * kernel's buffers, as Java's setSendBufferSize hints do. */
+static int on_conn_open(conn_t *c)
+{
+    const struct kf_broker *b = c->listener->data;
+
+    sock_buffers(c->fd, b->kc);
+    return 0;
 }
 
 static void on_conn_close(conn_t *c, int why)
@@ -138,6 +168,7 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop, struct kf_config *kc,
         return rc;
     b->ops.max_frame = (size_t)kc->socket_request_max_bytes;
     b->ops.on_frame = kf_api_on_frame;
+    b->ops.on_open = on_conn_open;
     b->ops.on_close = on_conn_close;
     b->ops.max_inflight = 256;
     host = kc->listen_host[0] ? kc->listen_host : "0.0.0.0";
@@ -147,6 +178,16 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop, struct kf_config *kc,
         return rc;
     }
     b->listener.data = b; /* conn_listen zeroes the listener */
+    /* as Kafka's openServerSocket: the receive buffer on the listening
+     * socket too, so accepted sockets have it before the handshake (the
+     * window scale is chosen then) */
+    if (kc->socket_receive_buffer_bytes > 0) {
+        int v = kc->socket_receive_buffer_bytes;
+
+        if (setsockopt(b->listener.fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) <
+            0)
+            log_warn("listener SO_RCVBUF %d: %s", v, err_str(-errno));
+    }
     b->listener.max_conns = (unsigned)kc->max_connections;
     if (kc->listen_port == 0 && kc->adv_port == 0)
         kc->adv_port = conn_listener_port(&b->listener);

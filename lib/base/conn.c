@@ -312,6 +312,13 @@ static void conn_update_poll(conn_t *c)
         uv_poll_start(&c->poll, (int)ev, conn_on_poll);
 }
 
+void conn_no_idle(conn_t *c)
+{
+    if (c->ops->idle_ms && !c->closing)
+        uv_timer_stop(&c->idle);
+    c->no_idle = 1;
+}
+
 void conn_pause(conn_t *c)
 {
     c->paused_user = 1;
@@ -681,7 +688,7 @@ static void conn_on_readable(conn_t *c)
         if ((size_t)n < want)
             break;
     }
-    if (c->ops->idle_ms)
+    if (c->ops->idle_ms && !c->no_idle)
         uv_timer_again(&c->idle);
 }
 

@@ -163,6 +163,7 @@ struct conn {
     unsigned         in_input : 1;   /* inside input processing */
     unsigned         dirty : 1;      /* on the listener's flush list */
     unsigned         freed_handles : 1;
+    unsigned         no_idle : 1;        /* conn_no_idle */
     conn_t          *next, *prev;    /* listener's list of conns */
     conn_t          *dirty_next;     /* listener's flush list */
     uint64_t         bytes_in, bytes_out;
@@ -209,6 +210,9 @@ void conn_ref(conn_t *c);
 void conn_unref(conn_t *c);
 
 /* Pause or resume reading input (e.g. while a session is being set up). */
+/* Ends the idle timeout of c (ops->idle_ms) for good: for long-lived
+ * streams (Server-Sent Events) that only write. */
+void conn_no_idle(conn_t *c);
 void conn_pause(conn_t *c);
 void conn_resume(conn_t *c);
 
