@@ -1,32 +1,66 @@
 // odradek's web UI: a hash router over pages that read only the JSON API
-// under /api/v1/ (docs/API.md).  No framework, no build step.
-import { overview } from './pages/overview.js';
-import { topic } from './pages/topic.js';
-import { browse } from './pages/browse.js';
-import { prefs } from './lib.js';
+// under /api/v1/ (docs/API.md).  No framework, no build step.  Each page is
+// a module in pages/, loaded when first visited; pages/<name>.js exports a
+// function <name>(...pathArgs, params) that returns the page's element.
+import { prefs, auth, leave, el } from './lib.js';
 
+const dec = decodeURIComponent;
 const routes = [
-  [/^#?\/?$/, () => overview()],
-  [/^#\/topic\/([^/]+)$/, (m) => topic(decodeURIComponent(m[1]))],
-  [/^#\/topic\/([^/]+)\/(\d+)$/, (m) => browse(decodeURIComponent(m[1]), Number(m[2]))],
+  [/^#?\/?$/, 'overview', () => []],
+  [/^#\/topic\/([^/]+)$/, 'topic', (m) => [dec(m[1])]],
+  [/^#\/topic\/([^/]+)\/(\d+)$/, 'browse', (m) => [dec(m[1]), Number(m[2])]],
+  [/^#\/tail\/([^/]+)$/, 'tail', (m) => [dec(m[1])]],
+  [/^#\/search\/([^/]+)$/, 'search', (m) => [dec(m[1])]],
+  [/^#\/groups$/, 'groups', () => []],
+  [/^#\/group\/([^/]+)$/, 'group', (m) => [dec(m[1])]],
+  [/^#\/produce$/, 'produce', () => []],
+  [/^#\/new-topic$/, 'newtopic', () => []],
+  [/^#\/coord$/, 'coord', () => []],
+  [/^#\/supervisor$/, 'supervisor', () => []],
+  [/^#\/charts$/, 'charts', () => []],
+  [/^#\/login$/, null, () => []],
 ];
+
+function login() {
+  const input = el('input', { type: 'password', id: 'token', autocomplete: 'current-password', 'aria-label': 'Token' });
+  const form = el('form', { class: 'login' },
+    el('h1', {}, 'Sign in'),
+    el('p', {}, 'This broker asks for a token (http.auth=token).'),
+    el('label', { for: 'token' }, 'Token '), input, ' ',
+    el('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    auth.token = input.value;
+    history.back();
+  });
+  setTimeout(() => input.focus(), 0);
+  return form;
+}
 
 async function render() {
   const main = document.getElementById('main');
   const hash = location.hash || '#/';
-  for (const [re, page] of routes) {
-    const m = hash.split('?')[0].match(re);
-    if (m) {
-      try {
-        main.replaceChildren(await page(m));
-      } catch (e) {
-        const p = document.createElement('p');
-        p.className = 'error';
-        p.textContent = String(e.message || e);
-        main.replaceChildren(p);
+  const [path, query] = hash.split('?');
+  const params = new URLSearchParams(query || '');
+  leave();
+  for (const [re, name, args] of routes) {
+    const m = path.match(re);
+    if (!m) continue;
+    try {
+      if (name === null) {
+        main.replaceChildren(login());
+      } else {
+        const mod = await import(`./pages/${name}.js`);
+        main.replaceChildren(await mod[name](...args(m), params));
       }
-      return;
+    } catch (e) {
+      main.replaceChildren(el('p', { class: 'error' }, String(e.message || e)));
     }
+    for (const a of document.querySelectorAll('header nav a')) {
+      a.classList.toggle('active', hash.startsWith(a.getAttribute('href')) &&
+        (a.getAttribute('href') !== '#/' || path === '#/' || path === ''));
+    }
+    return;
   }
   main.textContent = 'Not found';
 }
@@ -51,5 +85,8 @@ function setupToggles() {
 }
 
 setupToggles();
+window.addEventListener('odradek-auth', () => {
+  if (location.hash !== '#/login') location.hash = '#/login';
+});
 window.addEventListener('hashchange', render);
 render();

@@ -8,11 +8,102 @@ export const prefs = {
   set utc(v) { localStorage.setItem('odradek.utc', String(v)); },
 };
 
-export async function api(path) {
-  const r = await fetch('/api/v1/' + path, { headers: { Accept: 'application/json' } });
+// Bearer token for http.auth=token (kept for this tab only).
+export const auth = {
+  get token() { return sessionStorage.getItem('odradek.token') || ''; },
+  set token(v) { sessionStorage.setItem('odradek.token', v); },
+};
+
+function headers(extra = {}) {
+  const h = { Accept: 'application/json', ...extra };
+  if (auth.token) h.Authorization = 'Bearer ' + auth.token;
+  return h;
+}
+
+export class ApiError extends Error {
+  constructor(status, msg) { super(msg); this.status = status; }
+}
+
+// api('topics') GETs /api/v1/topics; api('topics', {method: 'POST', body: {...}})
+// sends JSON.  Throws ApiError with the server's message.
+export async function api(path, opts = {}) {
+  const init = { method: opts.method || 'GET', headers: headers() };
+  if (opts.body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(opts.body);
+  }
+  if (opts.signal) init.signal = opts.signal;
+  const r = await fetch('/api/v1/' + path, init);
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.error || `${r.status} ${r.statusText}`);
+  if (!r.ok) {
+    if (r.status === 401 && /^Bearer/i.test(r.headers.get('WWW-Authenticate') || '')) {
+      window.dispatchEvent(new CustomEvent('odradek-auth'));
+    }
+    throw new ApiError(r.status, body.error || `${r.status} ${r.statusText}`);
+  }
   return body;
+}
+
+// Server-Sent Events over fetch (so the Authorization header goes along):
+// sse('topics/t/tail', {message(data) {...}, progress(data) {...}}) calls
+// the handler named by each event with its parsed JSON data.  Returns an
+// AbortController: abort() closes the stream (the server stops its work).
+// handlers.error(e) runs if the stream fails; handlers.end() when it ends.
+export function sse(path, handlers) {
+  const ctl = new AbortController();
+  (async () => {
+    try {
+      const r = await fetch('/api/v1/' + path, {
+        headers: headers({ Accept: 'text/event-stream' }), signal: ctl.signal,
+      });
+      if (!r.ok) {
+        const body = await r.json().catch(() => ({}));
+        throw new ApiError(r.status, body.error || `${r.status} ${r.statusText}`);
+      }
+      const reader = r.body.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let ev = 'message';
+          const data = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) ev = line.slice(7);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          if (data.length && handlers[ev]) handlers[ev](JSON.parse(data.join('\n')));
+        }
+      }
+      if (handlers.end) handlers.end();
+    } catch (e) {
+      if (e.name !== 'AbortError' && handlers.error) handlers.error(e);
+    }
+  })();
+  return ctl;
+}
+
+// Pages that hold resources (streams, timers) register what to do when the
+// user navigates away; the router runs it before the next page renders.
+let leaving = [];
+export function onLeave(fn) { leaving.push(fn); }
+export function leave() {
+  const fns = leaving;
+  leaving = [];
+  for (const fn of fns) { try { fn(); } catch (_) { /* page gone anyway */ } }
+}
+
+// The broker's /api/v1/cluster, fetched once per page load (what the UI
+// may offer: ui.read_only, ui.allow_produce, ...).
+let clusterInfo = null;
+export async function cluster(refresh = false) {
+  if (!clusterInfo || refresh) clusterInfo = await api('cluster');
+  return clusterInfo;
 }
 
 // el('tag', {attr: value, onclick: fn}, child, 'text', ...)
