@@ -209,3 +209,54 @@ def test_unknown_topic_answers_while_auto_creating(kbroker):
     assert errs == {"auto-m": 0}
     assert produce_v3_err(w, "auto-m", one_batch()) == 0
     w.close()
+
+
+# ---- 4. socket.send.buffer.bytes / socket.receive.buffer.bytes -------------
+
+def broker_side_skmem(port):
+    """{rb, tb} of the broker's end of each established connection."""
+    r = subprocess.run(["ss", "-tmnH", "state", "established",
+                        f"( sport = :{port} )"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    out = []
+    for line in r.stdout.splitlines():
+        if "skmem:(" in line:
+            fields = line.split("skmem:(")[1].split(")")[0].split(",")
+            out.append({f[:2]: int(f[2:]) for f in fields
+                        if f[:2] in ("rb", "tb")})
+    return out
+
+
+@pytest.mark.parametrize("snd,rcv", [(65536, 32768), (-1, -1)])
+def test_socket_buffer_sizes_applied(kbroker_factory, snd, rcv):
+    b = kbroker_factory(extra={"socket.send.buffer.bytes": snd,
+                               "socket.receive.buffer.bytes": rcv})
+    w = KafkaWire(b.host, b.port)
+    w.request(18, 0, b"")  # ApiVersions v0: the connection is accepted
+    mem = broker_side_skmem(b.port)
+    w.close()
+    assert len(mem) == 1, mem
+    if snd > 0:
+        # Linux doubles the requested size (socket(7))
+        assert mem[0] == {"rb": 2 * rcv, "tb": 2 * snd}
+    else:
+        assert mem[0]["tb"] != 2 * 102400 and mem[0]["rb"] != 2 * 102400
+
+
+@pytest.mark.parametrize("key,value", [("socket.send.buffer.bytes", 0),
+                                       ("socket.receive.buffer.bytes", 0),
+                                       ("socket.send.buffer.bytes", -2),
+                                       ("socket.receive.buffer.bytes", "big")])
+def test_bad_socket_buffer_exits_78(tmp_path, key, value):
+    cfg = tmp_path / "server.properties"
+    cfg.write_text(f"log.dirs={tmp_path}/logs\n{key}={value}\n"
+                   "listeners=PLAINTEXT://127.0.0.1:0\n"
+                   "http.listeners=127.0.0.1:0\n")
+    try:
+        r = subprocess.run([bin_path("odradek-broker"), str(cfg)],
+                           capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{key}={value} was accepted: the broker started")
+    assert r.returncode == 78, (r.returncode, r.stderr)
+    assert f"{cfg}:2: {key}: " in r.stderr, r.stderr
