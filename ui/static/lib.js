@@ -172,3 +172,10 @@ export function preview(bytes, max = 80) {
   const t = new TextDecoder().decode(bytes.slice(0, max * 4));
   return t.length > max ? t.slice(0, max) + '…' : t;
 }
+
+// A page's own stylesheet (pages/<name>.css), linked once.
+export function useCss(href) {
+  if (!document.querySelector(`link[href="${href}"]`)) {
+    document.head.append(el('link', { rel: 'stylesheet', href }));
+  }
+}

@@ -72,11 +72,13 @@ export async function browse(topic, partition) {
         showMessage(mm, b64bytes(mm.key), b64bytes(mm.value));
       } }, `load full (${m.value_size} bytes)`)
       : null;
+    const again = el('a', { class: 'button', id: 'produce-from',
+      href: `#/produce?topic=${enc}&partition=${partition}&offset=${m.offset}` }, 'Produce a copy…');
     detail.replaceChildren(...[
       el('h2', {}, `Offset ${m.offset}`),
       el('p', {}, fmtTime(m.timestamp), ' ', el('span', { class: 'muted' }, m.timestamp_type)),
       el('p', {}, 'key: ', el('span', { class: 'mono', id: 'key' }, k === null ? 'null' : new TextDecoder().decode(k))),
-      el('div', { class: 'toolbar' }, buttons, full),
+      el('div', { class: 'toolbar' }, buttons, full, again),
       pre,
       m.headers.length ? table(['header', 'value'], m.headers.map((h) => el('tr', {}, el('td', { class: 'mono' }, h.key),
         el('td', { class: 'mono' }, preview(b64bytes(h.value), 200))))) : null,
