@@ -194,6 +194,17 @@ int kf_http_read_slice(const struct kf_log_slice *s, buf_t *out);
 kf_log_t *kf_http_partition(struct kf_http_ctx *x, const char *topic,
                             const char *part, int32_t *pnum);
 
+/* ---- consumer groups (kf_http_groups.c) ---------------------------------- */
+
+/* Calls fn for every consumer group with its total lag (sum over its
+ * committed partitions of high watermark - committed offset, 0 at least)
+ * and the number of partitions it has offsets for.  Returns the number of
+ * groups (0 when the broker has no group coordinator). */
+int kf_http_group_lags(kf_http_t *h,
+                       void (*fn)(void *arg, const char *group, int64_t lag,
+                                  int partitions),
+                       void *arg);
+
 /* Keeps h alive across an asynchronous close in a module's stop. */
 void kf_http_hold(kf_http_t *h);
 void kf_http_release(kf_http_t *h);
