@@ -10,8 +10,9 @@
  * The log range is found on the loop (offset / time index, as Fetch does);
  * the bytes are read, decompressed and turned into JSON on the thread pool,
  * so a page over a cold file never stalls produce and fetch.  A page reads
- * at most KF_HTTP_MSG_BYTES of log and inflates at most KF_HTTP_MSG_INFLATE
- * per batch: memory per request is bounded whatever the topic's size.
+ * at most KF_HTTP_MSG_BYTES of log, inflates at most KF_HTTP_MSG_INFLATE
+ * per batch and stops adding records once its JSON passes KF_HTTP_PAGE_JSON:
+ * memory per request is bounded whatever the topic's size.
  * Keys, values and header values are base64 (the page shows them as text,
  * JSON, hex, base64 or Avro); values longer than max_value are cut and
  * flagged, the page asks again with a bigger max_value for "load full". */
@@ -32,6 +33,7 @@
 
 #define KF_HTTP_MSG_LIMIT   500        /* records per page, at most */
 #define KF_HTTP_MSG_BYTES   (4u << 20) /* log bytes read per page, at most */
+#define KF_HTTP_PAGE_JSON   (8u << 20) /* a page stops growing past this */
 #define KF_HTTP_SCHEMA_MAX  (256 * 1024)
 
 /* ---- shared record decoding -------------------------------------------- */
@@ -168,8 +170,8 @@ static int kf_http_page_rec(void *arg, const struct kf_http_rec *r)
 {
     struct kf_http_page *pg = arg;
 
-    if (pg->count >= pg->limit)
-        return 1;
+    if (pg->count >= pg->limit || pg->json.len > KF_HTTP_PAGE_JSON)
+        return 1; /* next_offset says where the next page starts */
     if (r->offset < pg->from || r->timestamp < pg->min_ts)
         return 0;
     if (pg->count++)
@@ -197,8 +199,9 @@ static void kf_http_page_work(uv_work_t *w)
     }
     r = rd_init(bytes.data, bytes.len);
     /* a range cut by max bytes ends inside a batch: kbatch_next stops there */
-    while (pg->count < pg->limit && kbatch_next(&r, &p, &n) == 1)
-        if (kf_http_records(p, n, &scratch, kf_http_page_rec, pg) < 0)
+    while (pg->count < pg->limit && pg->json.len <= KF_HTTP_PAGE_JSON &&
+           kbatch_next(&r, &p, &n) == 1)
+        if (kf_http_records(p, n, &scratch, kf_http_page_rec, pg) != 0)
             break;
     buf_free(&scratch);
     buf_free(&bytes);

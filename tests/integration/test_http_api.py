@@ -76,8 +76,9 @@ def test_metrics_prometheus_text(broker):
 
 
 def test_read_only_and_hostile_requests(broker):
-    assert get(broker, "/api/v1/topics", method="POST", data=b"{}")[0] == 405
+    assert get(broker, "/api/v1/cluster", method="POST", data=b"{}")[0] == 405
     assert get(broker, "/api/v1/topics", method="DELETE")[0] == 405
+    assert get(broker, "/api/v1/nothing-here")[0] == 404
     s = socket.create_connection(("127.0.0.1", broker.http_port), timeout=10)
     s.sendall(b"GARBAGE\r\n\r\n")
     reply = s.recv(4096)
