@@ -1375,3 +1375,10 @@ bool kf_zk_connected(const struct kf_broker *b)
 
     return z != NULL && z->connected;
 }
+
+zk_client_t *kf_zk_client(const struct kf_broker *b)
+{
+    const struct kf_zk *z = b->zk;
+
+    return z != NULL && z->connected && !z->closing ? z->c : NULL;
+}

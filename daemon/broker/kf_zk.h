@@ -45,4 +45,12 @@ void kf_zk_stop(struct kf_broker *b);
 int32_t kf_zk_controller(const struct kf_broker *b);
 bool    kf_zk_connected(const struct kf_broker *b);
 
+/* The broker's session, for read-only browsing (the UI's coordination
+ * tree): NULL when there is none or it is not connected now.  The client
+ * has no chroot of its own (paths are absolute in the service: prefix
+ * zookeeper.connect's chroot, kc->zk_chroot, yourself); it lives until
+ * kf_zk_stop, which fails the requests still pending (ZK_ECLOSING). */
+struct zk_client;
+struct zk_client *kf_zk_client(const struct kf_broker *b);
+
 #endif
