@@ -15,7 +15,20 @@
  *   commit: one fdatasync for all of them).
  * - The log is freed only when it is closing and no thread-pool job
  *   refers to it (busy == 0).  Segments are reference-counted on their
- *   own, because a read slice may outlive the log. */
+ *   own, because a read slice may outlive the log.
+ * - Small file operations ride on the flush job, off the loop and in
+ *   order: a deleted segment's renames to *.deleted (doomed[], handed to
+ *   the next job, which renames before it fsyncs the directory; the
+ *   unlink runs once the last reference goes, after the rename), and the
+ *   leader-epoch checkpoint (epochs_dirty: the next job writes the
+ *   table as it was when the job was made; jobs of one log never overlap,
+ *   so the last table written is the newest).  A segment file name is
+ *   reused only by a segment created at the same base (roll or truncate
+ *   after a truncation): renames_settle() renames a pending one first,
+ *   under rename_mu, which the job's renames also take.
+ * - While kf_log_open_blocking runs (opening), nothing touches the loop:
+ *   dooms and the epoch checkpoint are done inline, so the manager can
+ *   recover logs on pool threads; kf_log_open_attach starts the flush. */
 #include "kf_log.h"
 
 #include <dirent.h>
@@ -73,6 +86,12 @@ struct flush_job {
     buf_t      snapshot; /* producer snapshot to write, if len > 0 */
     char      *snapshot_path;
     int64_t    keep_snapshots_from; /* unlink older *.snapshot; -1 = none */
+    kf_seg_t **renames; /* doomed segments to rename to *.deleted */
+    int        nrenames;
+    buf_t      epochs; /* leader-epoch-checkpoint rows, if write_epochs */
+    int        nepochs;
+    bool       write_epochs;
+    uv_mutex_t *rename_mu; /* the log's */
     int        status;
 };
 
@@ -96,6 +115,12 @@ struct kf_log {
     kf_log_notify_fn    *notify;
     void                *notify_arg;
     int                  busy;            /* thread-pool jobs referring to l */
+    kf_seg_t           **doomed; /* removed, files not yet renamed */
+    int                  ndoomed, capdoomed;
+    int                  renaming;     /* doomed + in the running job */
+    uv_mutex_t           rename_mu;    /* kf_seg.renamed of doomed segs */
+    bool                 epochs_dirty; /* checkpoint to write */
+    bool                 opening;      /* in kf_log_open_blocking */
     bool                 compacting;      /* kf_log_compact job running */
     int64_t              compacted_below; /* active base at the last run */
     int64_t              compacted_ms;    /* wall time of the last run */
@@ -305,9 +330,9 @@ static void segs_push(kf_log_t *l, kf_seg_t *s)
     l->segs[l->nsegs++] = s;
 }
 
-/* Rename the segment's files to *.deleted now (so a new segment may take
- * the name at once) and unlink them once no slice refers to them. */
-static void seg_doom(kf_seg_t *s)
+/* Rename the segment's files to *.deleted (a missing file is fine).
+ * Any thread; the caller holds rename_mu if the segment is doomed[]. */
+static void seg_rename_deleted(kf_seg_t *s)
 {
     static const char *const sfx[] = {".log", ".index", ".timeindex"};
     size_t                   i;
@@ -316,12 +341,75 @@ static void seg_doom(kf_seg_t *s)
         char *from = kf_seg_file(s, sfx[i]);
         char *to = xasprintf("%s.deleted", from);
 
-        rename(from, to); /* a missing file is fine */
+        rename(from, to);
         free(from);
         free(to);
     }
+    s->renamed = 1;
+}
+
+/* Delete a segment the log has dropped (takes the log's reference).  Its
+ * files are renamed to *.deleted by the next flush job, off the loop, and
+ * unlinked once no slice refers to them.  The caller starts that job
+ * (renames_kick) once the log is consistent again.  While opening (no
+ * slice can exist, nothing may touch the loop) the files go at once. */
+static void seg_doom(kf_log_t *l, kf_seg_t *s)
+{
+    if (l->opening) {
+        static const char *const sfx[] = {".log", ".index", ".timeindex"};
+        size_t                   i;
+
+        for (i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+            char *p = kf_seg_file(s, sfx[i]);
+
+            unlink(p);
+            free(p);
+        }
+        kf_seg_unref(s); /* not doomed: fds closed and freed inline */
+        return;
+    }
     s->doomed = 1;
-    kf_seg_unref(s);
+    if (l->ndoomed == l->capdoomed) {
+        l->capdoomed = l->capdoomed ? l->capdoomed * 2 : 8;
+        l->doomed =
+            xrealloc(l->doomed, (size_t)l->capdoomed * sizeof *l->doomed);
+    }
+    l->doomed[l->ndoomed++] = s;
+    l->renaming++;
+    l->dir_dirty = true;
+}
+
+/* A segment is about to be created at base: if a doomed one of that base
+ * still has its files under the live names (its job has not renamed them
+ * yet), rename them now, so the new files are not renamed away later.
+ * Rare (a roll or truncation onto the base of a segment a truncation
+ * just deleted); waits at most for one running rename. */
+static void renames_settle(kf_log_t *l, int64_t base)
+{
+    int i;
+
+    if (l->renaming == 0)
+        return;
+    uv_mutex_lock(&l->rename_mu);
+    for (i = 0; i < l->ndoomed; i++)
+        if (l->doomed[i]->base == base && !l->doomed[i]->renamed)
+            seg_rename_deleted(l->doomed[i]);
+    if (l->job != NULL)
+        for (i = 0; i < l->job->nrenames; i++)
+            if (l->job->renames[i]->base == base &&
+                !l->job->renames[i]->renamed)
+                seg_rename_deleted(l->job->renames[i]);
+    uv_mutex_unlock(&l->rename_mu);
+}
+
+static void flush_start(kf_log_t *l);
+
+/* Start the job that renames doomed segments and writes the epoch
+ * checkpoint (a running job's successor takes them otherwise). */
+static void renames_kick(kf_log_t *l)
+{
+    if (!l->opening && !l->closing && (l->ndoomed > 0 || l->epochs_dirty))
+        flush_start(l);
 }
 
 /* Remove segs[i] (never the last one) from the log and delete it. */
@@ -332,21 +420,38 @@ static void seg_remove_at(kf_log_t *l, int i)
     memmove(&l->segs[i], &l->segs[i + 1],
             (size_t)(l->nsegs - i - 1) * sizeof *l->segs);
     l->nsegs--;
-    seg_doom(s);
+    seg_doom(l, s);
     l->dir_dirty = true;
 }
 
 /* ---- leader epochs ----------------------------------------------------- */
 
+static void epochs_encode(const kf_log_t *l, buf_t *rows)
+{
+    int i;
+
+    for (i = 0; i < l->nepochs; i++)
+        buf_printf(rows, "%" PRId32 " %" PRId64 "\n", l->epochs[i].epoch,
+                   l->epochs[i].start);
+}
+
+/* leader-epoch-checkpoint: written by the next flush job (off the loop,
+ * in order with the data it describes: the job that makes an epoch's
+ * first batch durable also writes the checkpoint naming it); inline
+ * while opening.  Returns 0 or, inline only, < 0. */
 static int epochs_write(kf_log_t *l)
 {
     buf_t rows = BUF_INIT;
-    char *path = xasprintf("%s/leader-epoch-checkpoint", l->dir);
-    int   i, rc;
+    char *path;
+    int   rc;
 
-    for (i = 0; i < l->nepochs; i++)
-        buf_printf(&rows, "%" PRId32 " %" PRId64 "\n", l->epochs[i].epoch,
-                   l->epochs[i].start);
+    if (!l->opening) {
+        l->epochs_dirty = true;
+        renames_kick(l);
+        return 0;
+    }
+    path = xasprintf("%s/leader-epoch-checkpoint", l->dir);
+    epochs_encode(l, &rows);
     rc = kf_ckpt_write(path, &rows, l->nepochs);
     buf_free(&rows);
     free(path);
@@ -394,8 +499,8 @@ static void epoch_note(kf_log_t *l, int32_t epoch, int64_t start)
     l->epochs[l->nepochs].epoch = epoch;
     l->epochs[l->nepochs].start = start;
     l->nepochs++;
-    /* a rare event (leadership change): a small synchronous write, as
-     * Kafka's LeaderEpochFileCache does on the request thread */
+    /* a rare event (leadership change): the checkpoint is written by the
+     * flush job, which also makes this batch durable */
     epochs_write(l);
 }
 
@@ -413,7 +518,6 @@ int kf_log_set_leader_epoch(kf_log_t *l, int32_t epoch)
 
 /* ---- flush (group commit) ---------------------------------------------- */
 
-static void flush_start(kf_log_t *l);
 static void close_finish(kf_log_t *l);
 
 /* Group-commit latency, process-wide (jobs run on pool threads). */
@@ -468,6 +572,22 @@ static void flush_work(uv_work_t *req)
     int               i, dfd;
     int64_t           t0 = clock_mono_ns();
 
+    /* deleted segments first, so the directory fsync below covers them */
+    if (j->nrenames > 0) {
+        uv_mutex_lock(j->rename_mu);
+        for (i = 0; i < j->nrenames; i++)
+            if (!j->renames[i]->renamed)
+                seg_rename_deleted(j->renames[i]);
+        uv_mutex_unlock(j->rename_mu);
+    }
+    if (j->write_epochs) {
+        char *p = xasprintf("%s/leader-epoch-checkpoint", j->dir);
+        int   rc = kf_ckpt_write(p, &j->epochs, j->nepochs);
+
+        free(p);
+        if (rc < 0 && j->status == 0)
+            j->status = rc;
+    }
     for (i = 0; i < j->nsegs; i++) {
         kf_seg_t *s = j->segs[i];
 
@@ -516,7 +636,8 @@ static void flush_work(uv_work_t *req)
                 j->status = -errno;
             close(dfd);
         }
-    }    fsync_note((clock_mono_ns() - t0) / 1000);
+    }
+    fsync_note((clock_mono_ns() - t0) / 1000);
 }
 
 static void waiters_complete(kf_log_t *l, int64_t upto, int status)
@@ -542,6 +663,7 @@ static void flush_done(uv_work_t *req, int status)
     struct flush_job *j = req->data;
     kf_log_t         *l = j->l;
     int               i;
+    bool              failed = j->status < 0;
 
     (void)status;
     l->job = NULL;
@@ -554,9 +676,17 @@ static void flush_done(uv_work_t *req, int status)
             j->segs[i]->unflushed_meta = 0;
         kf_seg_unref(j->segs[i]);
     }
+    /* renamed: the last reference unlinks the *.deleted files */
+    for (i = 0; i < j->nrenames; i++)
+        kf_seg_unref(j->renames[i]);
+    l->renaming -= j->nrenames;
+    if (j->write_epochs && j->status < 0)
+        l->epochs_dirty = true; /* try again with the next job */
     if (j->status < 0 && l->close_status == 0)
         l->close_status = j->status;
     waiters_complete(l, j->target, j->status);
+    free(j->renames);
+    buf_free(&j->epochs);
     free(j->segs);
     free(j->meta);
     free(j->dir);
@@ -568,7 +698,8 @@ static void flush_done(uv_work_t *req, int status)
             close_finish(l);
         return;
     }
-    if (l->want > l->flushed || (l->wh != NULL && l->wh->offset > l->flushed))
+    if (l->want > l->flushed || (l->wh != NULL && l->wh->offset > l->flushed) ||
+        l->ndoomed > 0 || (l->epochs_dirty && !failed))
         flush_start(l);
 }
 
@@ -598,6 +729,18 @@ static struct flush_job *flush_job_new(kf_log_t *l)
         kf_seg_ref(s);
         j->meta[j->nsegs] = !is_active && s->unflushed_meta;
         j->segs[j->nsegs++] = s;
+    }
+    /* the doomed segments' references move to the job */
+    j->renames = l->doomed;
+    j->nrenames = l->ndoomed;
+    j->rename_mu = &l->rename_mu;
+    l->doomed = NULL;
+    l->ndoomed = l->capdoomed = 0;
+    if (l->epochs_dirty) {
+        epochs_encode(l, &j->epochs);
+        j->nepochs = l->nepochs;
+        j->write_epochs = true;
+        l->epochs_dirty = false;
     }
     j->sync_dir = l->dir_dirty;
     l->dir_dirty = false;
@@ -680,6 +823,7 @@ static int roll_to(kf_log_t *l, int64_t base, int64_t now_ms)
     struct flush_job *j;
 
     kf_seg_seal(old);
+    renames_settle(l, base);
     rc = kf_seg_open(l->dir, base, true, now_ms, &s, &rebuild);
     if (rc == UV_EEXIST) {
         /* a leftover file of that name (a crash between roll and
@@ -1112,6 +1256,7 @@ int kf_log_delete_records(kf_log_t *l, int64_t offset)
     l->start = offset;
     if (!l->compacting)
         drop_below_start(l);
+    renames_kick(l);
     notify(l);
     return 0;
 }
@@ -1134,6 +1279,7 @@ int kf_log_truncate(kf_log_t *l, int64_t offset)
         return ERR_STATE;
     if (offset <= l->segs[0]->base) {
         /* nothing survives: start over at offset */
+        renames_settle(l, offset);
         rc = kf_seg_open(l->dir, offset, true, clock_wall_ms(), &s, &rebuild);
         if (rc == UV_EEXIST) {
             /* the first segment has exactly that base: empty it */
@@ -1150,7 +1296,7 @@ int kf_log_truncate(kf_log_t *l, int64_t offset)
             while (l->nsegs > 0) {
                 kf_seg_t *old = l->segs[--l->nsegs];
 
-                seg_doom(old);
+                seg_doom(l, old);
             }
             segs_push(l, s);
         }
@@ -1159,7 +1305,7 @@ int kf_log_truncate(kf_log_t *l, int64_t offset)
         while (l->nsegs > 1 && active(l)->base >= offset) {
             kf_seg_t *old = l->segs[--l->nsegs];
 
-            seg_doom(old);
+            seg_doom(l, old);
         }
         rc = kf_seg_truncate(active(l), offset, l->cfg.index_interval_bytes);
         if (rc < 0)
@@ -1174,6 +1320,7 @@ int kf_log_truncate(kf_log_t *l, int64_t offset)
     if (epochs_trim(l, kf_log_end(l)))
         epochs_write(l);
     pstate_rebuild(l);
+    renames_kick(l);
     notify(l);
     return 0;
 }
@@ -1233,8 +1380,7 @@ int kf_log_retain(kf_log_t *l, int64_t now_ms)
             return rc;
     }
     kf_pstate_expire(l->ps, now_ms, PRODUCER_MAX_AGE);
-    if (deleted > 0 && l->job == NULL)
-        flush_request(l, l->flushed); /* make the renames durable */
+    renames_kick(l); /* the renames, and the directory fsync after them */
     return deleted;
 }
 
@@ -1312,6 +1458,7 @@ static void compact_done(uv_work_t *req, int status)
             l->compacted_ms = j->now_ms;
         }
         drop_below_start(l);
+        renames_kick(l);
     }
     if (j->done != NULL)
         j->done(j->arg, rc);
@@ -1333,7 +1480,9 @@ int kf_log_compact(kf_log_t *l, const struct kf_compact_cfg *c, int64_t now_ms,
 
     if (l->closing)
         return ERR_CLOSED;
-    if (l->compacting || l->nsegs < 2)
+    /* a deleted segment not yet renamed still looks live to the
+     * compactor's directory scan: wait for its flush job */
+    if (l->compacting || l->nsegs < 2 || l->renaming > 0)
         return ERR_STATE;
     /* nothing new below the active segment, and tombstones not yet due */
     if (active(l)->base <= l->compacted_below &&
@@ -1492,6 +1641,8 @@ static void log_free(kf_log_t *l)
         free(w);
     }
     kf_pstate_free(l->ps);
+    uv_mutex_destroy(&l->rename_mu);
+    free(l->doomed);
     free(l->segs);
     free(l->epochs);
     free(l->root);
@@ -1500,10 +1651,10 @@ static void log_free(kf_log_t *l)
     free(l);
 }
 
-int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
-                const char *topic, int32_t partition,
-                const struct kf_log_config    *cfg,
-                const struct kf_log_open_opts *o, int64_t *truncated)
+int kf_log_open_blocking(kf_log_t **out, uv_loop_t *loop, const char *root,
+                         const char *topic, int32_t partition,
+                         const struct kf_log_config    *cfg,
+                         const struct kf_log_open_opts *o, int64_t *truncated)
 {
     kf_log_t      *l = xcalloc(1, sizeof *l);
     DIR           *d;
@@ -1512,6 +1663,9 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
     int            nb = 0, capb = 0, i, rc = 0;
     char          *p;
 
+    if (uv_mutex_init(&l->rename_mu) != 0)
+        abort(); /* as xmalloc: out of resources */
+    l->opening = true;
     l->loop = loop;
     l->root = xstrdup(root);
     l->topic = xstrdup(topic);
@@ -1644,7 +1798,7 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
             goto fail;
         seg_adopt(l, s);
         while (l->nsegs > 0)
-            seg_doom(l->segs[--l->nsegs]);
+            seg_doom(l, l->segs[--l->nsegs]);
         segs_push(l, s);
         l->dir_dirty = true;
     }
@@ -1675,10 +1829,6 @@ int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
     free(bases);
     if (truncated != NULL)
         *truncated = cut_total;
-    /* Data recovered after a crash is in the page cache but perhaps not
-     * on disk; make it durable before the recovery point moves. */
-    if (l->flushed < kf_log_end(l) || l->dir_dirty)
-        kf_log_flush(l, NULL, NULL);
     *out = l;
     return 0;
 fail:
@@ -1686,6 +1836,28 @@ fail:
     while (l->nsegs > 0)
         kf_seg_unref(l->segs[--l->nsegs]);
     log_free(l);
+    return rc;
+}
+
+void kf_log_open_attach(kf_log_t *l)
+{
+    l->opening = false;
+    /* Data recovered after a crash is in the page cache but perhaps not
+     * on disk; make it durable before the recovery point moves. */
+    if (l->flushed < kf_log_end(l) || l->dir_dirty)
+        kf_log_flush(l, NULL, NULL);
+}
+
+int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
+                const char *topic, int32_t partition,
+                const struct kf_log_config    *cfg,
+                const struct kf_log_open_opts *o, int64_t *truncated)
+{
+    int rc = kf_log_open_blocking(out, loop, root, topic, partition, cfg, o,
+                                  truncated);
+
+    if (rc == 0)
+        kf_log_open_attach(*out);
     return rc;
 }
 
@@ -1701,6 +1873,10 @@ static void close_finish(kf_log_t *l)
     waiters_fail_all(l, ERR_CLOSED);
     while (l->nsegs > 0)
         kf_seg_unref(l->segs[--l->nsegs]);
+    /* left only by a destroy (a close's last job took them): the
+     * directory is gone, nothing to rename */
+    while (l->ndoomed > 0)
+        kf_seg_unref(l->doomed[--l->ndoomed]);
     log_free(l);
     if (cb != NULL)
         cb(arg, status);
@@ -1819,6 +1995,19 @@ int kf_log_destroy(kf_log_t *l)
         l->segs[i]->doomed = 1;
         l->segs[i]->dir_gone = 1;
     }
+    /* Deleted segments not yet renamed: never rename (nor unlink) by
+     * their old paths, which a topic of the same name may take again. */
+    uv_mutex_lock(&l->rename_mu);
+    for (i = 0; i < l->ndoomed; i++) {
+        l->doomed[i]->renamed = 1;
+        l->doomed[i]->dir_gone = 1;
+    }
+    if (l->job != NULL)
+        for (i = 0; i < l->job->nrenames; i++) {
+            l->job->renames[i]->renamed = 1;
+            l->job->renames[i]->dir_gone = 1;
+        }
+    uv_mutex_unlock(&l->rename_mu);
     r = xcalloc(1, sizeof *r);
     r->path = to;
     r->req.data = r;

@@ -21,8 +21,10 @@
  * fills struct kf_log_config), or sockets (reads return file ranges that
  * conn sends with sendfile).
  *
- * Threading: every function here runs on the loop thread.  fsync, unlink
- * and directory deletion run on libuv's thread pool (uv_queue_work); the
+ * Threading: every function here runs on the loop thread (except
+ * kf_log_open_blocking, see there).  fsync, unlink, the renames of
+ * deleted segments, the leader-epoch checkpoint, directory deletion and
+ * start-up recovery run on libuv's thread pool (uv_queue_work); the
  * callbacks they lead to run on the loop thread.  A segment's fd stays
  * open while a read slice or a flush job refers to it, even after the
  * segment is deleted by retention or truncation.
@@ -155,8 +157,10 @@ const char *kf_log_topic(const kf_log_t *l);
 int32_t     kf_log_partition(const kf_log_t *l);
 const char *kf_log_dir(const kf_log_t *l); /* the partition directory */
 
-/* Record a new leader epoch starting at the LEO (leader-epoch-checkpoint
- * is rewritten).  Returns 0 or < 0 on I/O error. */
+/* Record a new leader epoch starting at the LEO.  leader-epoch-checkpoint
+ * is rewritten by the next flush job, off the loop (which starts now);
+ * a failed write fails that flush (KAFKA_STORAGE_ERROR to its waiters,
+ * no clean-shutdown marker) and is retried by the next.  Returns 0. */
 int kf_log_set_leader_epoch(kf_log_t *l, int32_t epoch);
 
 /* ---- reading -------------------------------------------------------- */
@@ -291,11 +295,25 @@ struct kf_log_open_opts {
  * tail past its last index entry is read.  Producer state is loaded from
  * the newest snapshot not beyond the log end and the batches after it are
  * replayed.  Blocking (startup / tests).  *truncated (may be NULL) gets
- * the bytes cut.  Returns 0 or < 0. */
+ * the bytes cut.  Returns 0 or < 0.  = kf_log_open_blocking, then
+ * kf_log_open_attach. */
 int kf_log_open(kf_log_t **out, uv_loop_t *loop, const char *root,
                 const char *topic, int32_t partition,
                 const struct kf_log_config    *cfg,
                 const struct kf_log_open_opts *o, int64_t *truncated);
+
+/* kf_log_open in two steps, so the manager can recover many logs at once
+ * on the thread pool.  kf_log_open_blocking does all of the file work
+ * (recovery included) and touches neither loop nor any state shared with
+ * other logs: it may run on any thread, one log per thread.  Segments it
+ * drops are unlinked at once, the epoch checkpoint written inline.
+ * kf_log_open_attach(l), on the loop thread, before any other use of l,
+ * starts the flush that makes recovered bytes durable. */
+int  kf_log_open_blocking(kf_log_t **out, uv_loop_t *loop, const char *root,
+                          const char *topic, int32_t partition,
+                          const struct kf_log_config    *cfg,
+                          const struct kf_log_open_opts *o, int64_t *truncated);
+void kf_log_open_attach(kf_log_t *l);
 
 /* Clean close: seal the active segment, fsync everything, write the
  * producer snapshot (off the loop), fail nothing that succeeded; then

@@ -79,6 +79,9 @@ struct kf_seg {
     unsigned doomed : 1;         /* deleted: unlink/close when refs reach 0 */
     unsigned dir_gone : 1;       /* the whole directory is being removed */
     unsigned unflushed_meta : 1; /* index bytes not yet fsynced */
+    int      renamed; /* files renamed to *.deleted: kf_log sets it on a
+                         pool thread under its rename lock, so not a
+                         bit-field sharing a word with the flags above */
     void (*on_last_ref)(kf_seg_t *s); /* set by the owner */
     void *owner;
 };
