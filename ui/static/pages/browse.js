@@ -1,7 +1,9 @@
 // The message browser of one partition: seek by offset, by time (through
 // the broker's time index) or to the newest N; page forward; a message's
-// key, value and headers as text, JSON, hex or base64.
+// key, value and headers as text, JSON, hex, base64 or Avro (with the
+// topic's local schema, when the broker has one).
 import { api, el, table, fmtTime, b64bytes, views, preview } from '../lib.js';
+import { parseSchema, decodeAvro } from '../avro.js';
 
 export async function browse(topic, partition) {
   const enc = encodeURIComponent(topic);
@@ -18,6 +20,19 @@ export async function browse(topic, partition) {
   const list = el('div', { id: 'messages' });
   const detail = el('div', { id: 'detail' });
   let next = null;
+  // local Avro schemas (http.avro.schema.dir): a schema that does not parse
+  // is reported in the avro view instead of hiding the view
+  const schemas = await api(`topics/${enc}/schema`).catch(() => ({}));
+  const avro = {};
+  for (const part of ['key', 'value']) {
+    if (!schemas[part]) continue;
+    try { avro[part] = parseSchema(JSON.parse(schemas[part])); } catch (e) { avro[part] = e; }
+  }
+  const avroText = (bytes, schema) => {
+    if (bytes === null) return 'null';
+    if (schema instanceof Error) return 'schema error: ' + schema.message;
+    try { return decodeAvro(bytes, schema); } catch (e) { return '(not Avro of this schema: ' + e.message + ')'; }
+  };
 
   function query() {
     const v = where.value.trim();
@@ -57,13 +72,18 @@ export async function browse(topic, partition) {
   }
 
   function showMessage(m, k, v) {
-    let view = 'text';
+    let view = avro.value ? 'avro' : 'text';
     const pre = el('pre', { id: 'value' });
     const render = () => {
+      if (view === 'avro') {
+        pre.textContent = m.truncated ? '(truncated: load full first)' : avroText(v, avro.value);
+        return;
+      }
       const vs = views(v, m.value);
       pre.textContent = view === 'json' ? (vs.json ?? '(not JSON)') : vs[view];
     };
-    const buttons = ['text', 'json', 'hex', 'base64'].map((name) =>
+    const names = ['text', 'json', 'hex', 'base64'].concat(avro.value ? ['avro'] : []);
+    const buttons = names.map((name) =>
       el('button', { type: 'button', 'data-view': name, onclick: () => { view = name; render(); } }, name));
     const full = m.truncated
       ? el('button', { type: 'button', onclick: async () => {
@@ -77,7 +97,8 @@ export async function browse(topic, partition) {
     detail.replaceChildren(...[
       el('h2', {}, `Offset ${m.offset}`),
       el('p', {}, fmtTime(m.timestamp), ' ', el('span', { class: 'muted' }, m.timestamp_type)),
-      el('p', {}, 'key: ', el('span', { class: 'mono', id: 'key' }, k === null ? 'null' : new TextDecoder().decode(k))),
+      el('p', {}, 'key: ', el('span', { class: 'mono', id: 'key' },
+        avro.key ? avroText(k, avro.key) : (k === null ? 'null' : new TextDecoder().decode(k)))),
       el('div', { class: 'toolbar' }, buttons, full, again),
       pre,
       m.headers.length ? table(['header', 'value'], m.headers.map((h) => el('tr', {}, el('td', { class: 'mono' }, h.key),
