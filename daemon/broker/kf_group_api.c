@@ -133,6 +133,34 @@ kf_group_coord_t *kf_group_api_coord(kf_group_api_t *ga)
     return ga->co;
 }
 
+int16_t kf_group_api_commit(kf_group_api_t *ga, const char *group, int n,
+                            const struct kf_group_offset *offs,
+                            kf_gstore_done_fn *done, void *arg)
+{
+    int16_t err;
+
+    if (ga->closing)
+        return KF_GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
+    err = kf_group_commit_check(ga->co, group, "", NULL, -1);
+    if (err != KF_GROUP_ERR_NONE)
+        return err;
+    if (kf_gstore_commit(ga->gs, group, n, offs, done, arg) < 0)
+        return KF_GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
+    rearm(ga);
+    return KF_GROUP_ERR_NONE;
+}
+
+int16_t kf_group_api_delete(kf_group_api_t *ga, const char *group)
+{
+    int16_t err;
+
+    if (ga->closing)
+        return KF_GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
+    err = kf_gstore_delete_group(ga->gs, group);
+    rearm(ga);
+    return err;
+}
+
 static void api_free(kf_group_api_t *ga)
 {
     void (*done)(void *) = ga->done;

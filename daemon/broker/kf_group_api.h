@@ -62,6 +62,21 @@ void kf_group_api_close(kf_group_api_t *ga, void (*done)(void *arg),
 /* The coordinator (UI, metrics). */
 kf_group_coord_t *kf_group_api_coord(kf_group_api_t *ga);
 
+/* An administrative commit (the UI's offset reset; Kafka's
+ * kafka-consumer-groups --reset-offsets): the same checks and storage as
+ * an OffsetCommit with generation -1 and no member (allowed only while the
+ * group is Empty or does not exist), one record per offset appended to
+ * __consumer_offsets.  Returns the Kafka error code; NONE means done(arg,
+ * status) runs exactly once, now or later, after the append satisfied the
+ * flush policy and the offsets are visible to OffsetFetch (status < 0:
+ * the append failed).  With any other code done never runs. */
+int16_t kf_group_api_commit(kf_group_api_t *ga, const char *group, int n,
+                            const struct kf_group_offset *offs,
+                            kf_gstore_done_fn *done, void *arg);
+/* DeleteGroups for one group (tombstones for its offsets and metadata):
+ * NONE, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP. */
+int16_t kf_group_api_delete(kf_group_api_t *ga, const char *group);
+
 /* Delivers one response body (no header) for the request it was given
  * to; body is valid only during the call. */
 typedef void kf_group_api_reply_fn(void *arg, const uint8_t *body,
