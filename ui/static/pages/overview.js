@@ -10,7 +10,9 @@ export async function overview() {
     el('div', { class: 'cards' },
       card(c.brokers.length, 'brokers'), card(c.controller_id, 'controller'),
       card(fmtNum(c.topics), 'topics'), card(fmtNum(c.partitions), 'partitions'),
-      card(fmtNum(c.connections), 'connections'), card(c.version, 'version')),
+      card(fmtNum(c.messages), 'messages'), card(fmtBytes(c.bytes), 'on disk'),
+      card(fmtNum(c.connections), 'connections'), card(c.version, 'version'),
+      card(c.zookeeper.connected ? 'connected' : 'away', 'coordination')),
     el('h2', {}, 'Brokers'),
     table(['id', 'host', 'port'], c.brokers.map((b) =>
       el('tr', {}, el('td', {}, b.id + (b.id === c.controller_id ? ' (controller)' : '')),
@@ -35,7 +37,8 @@ export async function overview() {
   filter.addEventListener('input', () => { offset = 0; load(); });
   prev.addEventListener('click', () => { offset = Math.max(0, offset - PAGE); load(); });
   next.addEventListener('click', () => { offset += PAGE; load(); });
-  root.append(el('h2', {}, 'Topics'), el('div', { class: 'toolbar' }, filter, prev, next, info), list);
+  const create = c.ui.read_only ? null : el('a', { href: '#/new-topic', class: 'button', id: 'new-topic' }, 'New topic…');
+  root.append(el('h2', {}, 'Topics'), el('div', { class: 'toolbar' }, filter, prev, next, info, create), list);
   await load();
   return root;
 }
