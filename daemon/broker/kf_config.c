@@ -103,7 +103,8 @@ const struct cfg_key kf_config_keys[] = {
      "accepted; disk work runs on the thread pool"},
     {"num.recovery.threads.per.data.dir", CFG_INT, "1",
      O(num_recovery_threads_per_data_dir), 1, I32MAX, NULL, NULL,
-     "accepted; recovery runs before serving"},
+     "partitions recovered at once per log dir at start (thread pool, "
+     "UV_THREADPOOL_SIZE threads in all)"},
     {"zookeeper.connect", CFG_STRING, NULL, O(zookeeper_connect), 0, 0, NULL,
      NULL, "host:port[,host:port...][/chroot] of the coordination service"},
     {"zookeeper.connection.timeout.ms", CFG_INT, NULL,

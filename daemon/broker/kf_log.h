@@ -340,6 +340,9 @@ struct kf_logmgr_config {
     int64_t checkpoint_ms;         /* log.flush.offset.checkpoint.interval.ms */
     bool    cleaner_disable;       /* log.cleaner.enable=false: only
                                       __consumer_offsets is compacted */
+    int     recovery_threads;      /* num.recovery.threads.per.data.dir:
+                                      partitions recovered at once per log
+                                      dir on the thread pool (<= 0: 1) */
 };
 
 /* Starts the manager: creates missing log dirs, locks each (.lock, so two
@@ -347,10 +350,13 @@ struct kf_logmgr_config {
  * must match: ERR_CONFIG otherwise), reads the checkpoints, then opens
  * (and, unless the clean-shutdown marker is there, recovers) every
  * <topic>-<partition> directory, removes "*-delete" leftovers, and removes
- * the marker.  Blocking: call before serving.  Configs for existing
+ * the marker.  Returns when that is done.  Configs for existing
  * partitions start as defaults; the topic registry applies per-topic
- * overrides with kf_log_set_config.  Starts the retention, flush and
- * checkpoint timers on loop.  Returns 0 or < 0 (with *what set to a
+ * overrides with kf_log_set_config.  Recovery runs on the thread pool,
+ * recovery_threads partitions per log dir at a time, while this runs the
+ * loop (UV_RUN_ONCE) until all are recovered: call it before anything is
+ * served on loop.  Starts the retention, flush and checkpoint timers on
+ * loop.  Returns 0 or < 0 (with *what set to a
  * static description of the step that failed, for the caller's log). */
 int kf_logmgr_open(kf_logmgr_t **out, uv_loop_t *loop,
                    const struct kf_logmgr_config *cfg, const char **what);

@@ -5,7 +5,16 @@
  * partitions, the (topic, partition) -> log table, and the timers that
  * drive retention, time-based flushes and checkpoints.  It does not own
  * what a log does (kf_log) nor topic configuration (the topic registry
- * calls kf_log_set_config). */
+ * calls kf_log_set_config).
+ *
+ * Start-up recovery runs on the thread pool, before anything is served:
+ * the loop thread locks the dirs, reads meta.properties and the
+ * checkpoints and lists the partition directories; then each partition
+ * is one pool job (kf_log_open_blocking: scan, truncate, rebuild
+ * indexes), at most num.recovery.threads.per.data.dir of them per log dir
+ * at a time (Kafka's meaning of that key), while kf_logmgr_open runs the
+ * loop until the last one is done; then, on the loop again, the logs are
+ * attached and the clean-shutdown markers removed. */
 #include "kf_log.h"
 
 #include <dirent.h>
@@ -582,7 +591,80 @@ static int mkdirs(const char *path)
     return rc;
 }
 
-static int open_dir(kf_logmgr_t *m, int di, const char **what)
+/* One partition to recover at start (a pool job). */
+struct rec_job {
+    uv_work_t               req;
+    struct rec_run         *run;
+    int                     dir;
+    char                   *topic;
+    int32_t                 partition;
+    struct kf_log_open_opts o;
+    kf_log_t               *log; /* the result */
+    int                     rc;
+};
+
+/* Every partition of every log dir, and the jobs in flight. */
+struct rec_run {
+    kf_logmgr_t    *m;
+    struct rec_job *jobs;
+    int             n, cap;
+    int            *next;     /* per dir: its first job not yet started */
+    int            *inflight; /* per dir */
+    int            *end;      /* per dir: one past its last job */
+    int             done;     /* jobs finished */
+    int             max_per_dir;
+};
+
+static void rec_start_more(struct rec_run *r, int di);
+
+static void rec_work(uv_work_t *req)
+{
+    struct rec_job *j = req->data;
+    kf_logmgr_t    *m = j->run->m;
+
+    j->rc = kf_log_open_blocking(&j->log, m->loop, m->dirs[j->dir].path,
+                                 j->topic, j->partition, &m->cfg.defaults,
+                                 &j->o, NULL);
+}
+
+static void rec_after(uv_work_t *req, int status)
+{
+    struct rec_job *j = req->data;
+
+    (void)status; /* never cancelled */
+    j->run->done++;
+    j->run->inflight[j->dir]--;
+    rec_start_more(j->run, j->dir);
+}
+
+static void rec_start_more(struct rec_run *r, int di)
+{
+    while (r->inflight[di] < r->max_per_dir && r->next[di] < r->end[di]) {
+        struct rec_job *j = &r->jobs[r->next[di]++];
+
+        j->req.data = j;
+        r->inflight[di]++;
+        if (uv_queue_work(r->m->loop, &j->req, rec_work, rec_after) < 0) {
+            rec_work(&j->req);
+            rec_after(&j->req, 0);
+        }
+    }
+}
+
+static struct rec_job *rec_add(struct rec_run *r)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->jobs = xrealloc(r->jobs, (size_t)r->cap * sizeof *r->jobs);
+    }
+    memset(&r->jobs[r->n], 0, sizeof r->jobs[r->n]);
+    return &r->jobs[r->n++];
+}
+
+/* Lock a log dir, check meta.properties and list its partitions into
+ * r (nothing is opened yet). */
+static int open_dir(kf_logmgr_t *m, int di, struct rec_run *r,
+                    const char **what)
 {
     struct mgr_dir  *d = &m->dirs[di];
     struct meta_read mr = {0};
@@ -590,7 +672,7 @@ static int open_dir(kf_logmgr_t *m, int di, const char **what)
     DIR             *dh;
     struct dirent   *e;
     char            *p;
-    int              rc, line;
+    int              rc, line, k;
 
     rc = mkdirs(d->path);
     if (rc < 0) {
@@ -651,12 +733,11 @@ static int open_dir(kf_logmgr_t *m, int di, const char **what)
     }
     rc = 0;
     while (rc == 0 && (e = readdir(dh)) != NULL) {
-        struct kf_log_open_opts o;
-        struct stat             st;
-        char                   *topic;
-        int32_t                 part;
-        kf_log_t               *l;
-        size_t                  n = strlen(e->d_name);
+        struct rec_job *j;
+        struct stat     st;
+        char           *topic;
+        int32_t         part;
+        size_t          n = strlen(e->d_name);
 
         if (e->d_name[0] == '.')
             continue;
@@ -674,32 +755,39 @@ static int open_dir(kf_logmgr_t *m, int di, const char **what)
         free(p);
         if (!split_dirname(e->d_name, &topic, &part))
             continue; /* "-future" and foreign directories */
-        if (kf_logmgr_get(m, topic, part) != NULL) {
+        for (k = 0; k < r->n; k++)
+            if (r->jobs[k].partition == part &&
+                strcmp(r->jobs[k].topic, topic) == 0)
+                break;
+        if (k < r->n) {
             free(topic);
             *what = "partition present in two log dirs";
             rc = ERR_CONFIG;
             break;
         }
-        o.recovery_point = ck_lookup(&rp, topic, part);
-        o.log_start = ck_lookup(&ls, topic, part);
-        o.clean = d->clean;
-        o.create = false;
-        o.now_ms = clock_wall_ms();
-        rc = kf_log_open(&l, m->loop, d->path, topic, part, &m->cfg.defaults,
-                         &o, NULL);
-        free(topic);
-        if (rc < 0) {
-            *what = "open partition log";
-            break;
-        }
-        table_add(m, l, di);
+        j = rec_add(r);
+        j->run = r;
+        j->dir = di;
+        j->topic = topic;
+        j->partition = part;
+        j->o.recovery_point = ck_lookup(&rp, topic, part);
+        j->o.log_start = ck_lookup(&ls, topic, part);
+        j->o.clean = d->clean;
+        j->o.create = false;
+        j->o.now_ms = clock_wall_ms();
     }
     closedir(dh);
     ck_set_free(&rp);
     ck_set_free(&ls);
-    if (rc < 0)
-        return rc;
-    /* From here on a crash is unclean: the marker goes, durably. */
+    return rc;
+}
+
+/* After its partitions are recovered: from here on a crash is unclean,
+ * so the marker goes, durably. */
+static void dir_unmark(struct mgr_dir *d)
+{
+    char *p;
+
     if (d->clean) {
         int dfd;
 
@@ -712,7 +800,63 @@ static int open_dir(kf_logmgr_t *m, int di, const char **what)
             close(dfd);
         }
     }
-    return 0;
+}
+
+/* Recover every listed partition on the pool (see the top), running the
+ * loop until all are done; then attach them, in list order.  On failure
+ * (*what set) the logs opened are closed without a clean close. */
+static int recover_all(kf_logmgr_t *m, struct rec_run *r, const char **what)
+{
+    int i, rc = 0;
+
+    r->next = xcalloc((size_t)m->ndirs, sizeof *r->next);
+    r->end = xcalloc((size_t)m->ndirs, sizeof *r->end);
+    r->inflight = xcalloc((size_t)m->ndirs, sizeof *r->inflight);
+    /* open_dir listed the dirs one after the other: each dir's jobs are
+     * jobs[next[d] .. end[d]) */
+    for (i = r->n - 1; i >= 0; i--)
+        r->next[r->jobs[i].dir] = i;
+    for (i = 0; i < r->n; i++)
+        r->end[r->jobs[i].dir] = i + 1;
+    for (i = 0; i < m->ndirs; i++)
+        rec_start_more(r, i);
+    while (r->done < r->n)
+        uv_run(m->loop, UV_RUN_ONCE);
+    for (i = 0; i < r->n; i++) {
+        struct rec_job *j = &r->jobs[i];
+
+        if (j->rc < 0 && rc == 0) {
+            rc = j->rc;
+            *what = "open partition log";
+        }
+    }
+    for (i = 0; i < r->n; i++) {
+        struct rec_job *j = &r->jobs[i];
+
+        if (j->log == NULL)
+            continue;
+        kf_log_open_attach(j->log);
+        if (rc < 0)
+            kf_log_close(j->log, NULL, NULL);
+        else
+            table_add(m, j->log, j->dir);
+    }
+    if (rc == 0)
+        for (i = 0; i < m->ndirs; i++)
+            dir_unmark(&m->dirs[i]);
+    return rc;
+}
+
+static void rec_run_free(struct rec_run *r)
+{
+    int i;
+
+    for (i = 0; i < r->n; i++)
+        free(r->jobs[i].topic);
+    free(r->jobs);
+    free(r->next);
+    free(r->end);
+    free(r->inflight);
 }
 
 static void mgr_free(kf_logmgr_t *m)
@@ -763,19 +907,20 @@ int kf_logmgr_open(kf_logmgr_t **out, uv_loop_t *loop,
         m->dirs[i].path = xstrdup(cfg->dirs[i]);
         m->dirs[i].lock_fd = -1;
     }
-    for (i = 0; i < m->ndirs; i++) {
-        rc = open_dir(m, i, what);
+    {
+        struct rec_run r;
+
+        memset(&r, 0, sizeof r);
+        r.m = m;
+        r.max_per_dir = cfg->recovery_threads > 0 ? cfg->recovery_threads : 1;
+        rc = 0;
+        for (i = 0; i < m->ndirs && rc == 0; i++)
+            rc = open_dir(m, i, &r, what);
+        if (rc == 0)
+            rc = recover_all(m, &r, what);
+        rec_run_free(&r);
         if (rc < 0) {
-            /* logs opened so far: drop them without a clean close */
-            size_t b;
-
-            for (b = 0; b < m->nbuckets; b++) {
-                struct mgr_entry *e;
-
-                for (e = m->buckets[b]; e != NULL; e = e->next)
-                    kf_log_close(e->log, NULL, NULL);
-            }
-            mgr_free(m);
+            mgr_free(m); /* the logs recovered were closed, unmarked */
             return rc;
         }
     }

@@ -1,6 +1,7 @@
 /* kf_server: start-up and shutdown of the broker (see kf_server.h).
  *
- * Start: log manager (recovery), cluster id, producer-id block, topic
+ * Start: log manager (recovery, on the thread pool, before anything
+ * listens), cluster id, producer-id block, topic
  * registry, group coordinator (when built in), cluster state (kf_zk, when
  * built in), then the listener last, so nothing is served before it can
  * be answered.  Stop: the reverse, with the logs closed cleanly last. */
@@ -123,6 +124,7 @@ int kf_server_start(struct kf_broker *b, uv_loop_t *loop, struct kf_config *kc,
     lm.checkpoint_ms = kc->log_flush_offset_checkpoint_interval_ms;
     /* as Kafka: without the cleaner only __consumer_offsets is compacted */
     lm.cleaner_disable = !kc->log_cleaner_enable;
+    lm.recovery_threads = kc->num_recovery_threads_per_data_dir;
     rc = kf_logmgr_open(&b->logs, loop, &lm, what);
     if (rc < 0)
         return rc;
