@@ -43,6 +43,10 @@ try {
   check(rows.length === 50, `first page has ${rows.length} rows`);
   check(rows[0][0] === '0' && rows[0][2] === 'key-0', `first row ${rows[0]}`);
   check(rows[7][3].includes('"n": 7'), `JSON value preview ${rows[7][3]}`);
+  const summary = await page.textContent('#partition-info summary');
+  check(/offsets 0–120 .* in 1 segment$/.test(summary), `partition summary ${summary}`);
+  await page.click('#partition-info summary');
+  check((await page.textContent('#partition-info tbody tr td:last-child')) === 'active', 'active segment listed');
 
   await page.click('#messages tbody tr:nth-child(8)');
   await page.waitForSelector('#detail h2');

@@ -2,7 +2,7 @@
 // the broker's time index) or to the newest N; page forward; a message's
 // key, value and headers as text, JSON, hex, base64 or Avro (with the
 // topic's local schema, when the broker has one).
-import { api, el, table, fmtTime, b64bytes, views, preview } from '../lib.js';
+import { api, el, table, fmtTime, fmtBytes, fmtNum, b64bytes, views, preview } from '../lib.js';
 import { parseSchema, decodeAvro } from '../avro.js';
 
 export async function browse(topic, partition) {
@@ -10,6 +10,7 @@ export async function browse(topic, partition) {
   const base = `topics/${enc}/partitions/${partition}/messages`;
   const mode = el('select', { 'aria-label': 'seek mode' },
     el('option', { value: 'offset' }, 'from offset'),
+    el('option', { value: 'oldest' }, 'oldest'),
     el('option', { value: 'timestamp' }, 'from time (ISO or ms)'),
     el('option', { value: 'newest' }, 'newest N'));
   const where = el('input', { id: 'seek', placeholder: '0', size: 26, 'aria-label': 'where to start' });
@@ -38,6 +39,7 @@ export async function browse(topic, partition) {
     const v = where.value.trim();
     const l = `limit=${Number(limit.value) || 50}`;
     if (mode.value === 'newest') return `${base}?newest=${Number(v) || 10}&${l}`;
+    if (mode.value === 'oldest') return `${base}?${l}`;
     if (mode.value === 'timestamp') {
       const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
       if (Number.isNaN(ms)) throw new Error('not a time: ' + v);
@@ -110,9 +112,23 @@ export async function browse(topic, partition) {
   go.addEventListener('click', () => show(query()).catch((e) => { status.textContent = e.message; }));
   where.addEventListener('keydown', (e) => { if (e.key === 'Enter') go.click(); });
   more.addEventListener('click', () => show(`${base}?offset=${next}&limit=${Number(limit.value) || 50}`));
+  // the partition itself: leader, bounds, segments (newest last)
+  const t = await api('topics/' + enc);
+  const p = t.partitions[partition];
+  const segs = p && p.segments ? p.segments : [];
+  const info = p ? el('details', { id: 'partition-info' },
+    el('summary', {}, `leader ${p.leader} · epoch ${p.leader_epoch} · offsets ${fmtNum(p.log_start_offset)}–${fmtNum(p.high_watermark)} · `,
+      `${fmtBytes(p.size)} in ${p.segment_count} segment${p.segment_count === 1 ? '' : 's'}`),
+    table([{ label: 'base offset', num: 1 }, { label: 'next offset', num: 1 }, { label: 'size', num: 1 }, 'created', 'newest record', ''],
+      segs.map((g) => el('tr', {},
+        el('td', { class: 'num' }, fmtNum(g.base_offset)), el('td', { class: 'num' }, fmtNum(g.next_offset)),
+        el('td', { class: 'num' }, fmtBytes(g.size)), el('td', {}, fmtTime(g.created_ms)),
+        el('td', {}, g.max_timestamp >= 0 ? fmtTime(g.max_timestamp) : ''),
+        el('td', {}, g.active ? 'active' : ''))))) : null;
   const root = el('section', { id: 'browse-page' },
     el('p', {}, el('a', { href: '#/topic/' + enc }, '← ' + topic)),
     el('h1', {}, `${topic} / partition ${partition}`),
+    info,
     el('div', { class: 'toolbar' }, mode, where, limit, go, more, status),
     list, detail);
   await show(`${base}?limit=50`);
