@@ -24,6 +24,7 @@ import time
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from kafka import TopicPartition as TopicPartition_k
 
 from broker_fixtures import (KafkaWire, kbroker, kbroker_factory,  # noqa: F401
                              kstr, segment_batches)
@@ -260,3 +261,59 @@ def test_bad_socket_buffer_exits_78(tmp_path, key, value):
         pytest.fail(f"{key}={value} was accepted: the broker started")
     assert r.returncode == 78, (r.returncode, r.stderr)
     assert f"{cfg}:2: {key}: " in r.stderr, r.stderr
+
+
+# ---- 2. start-up recovery on the thread pool, partitions in parallel -------
+
+def test_parallel_recovery_of_torn_partitions(broker_factory, tmp_path):
+    """Two log dirs, 12 partitions, kill -9, then every active segment gets
+    a torn tail and some lose their indexes: the restart (4 partitions at
+    a time per dir on the pool) cuts every tail, rebuilds the indexes,
+    keeps every record, and is READY only when all that is done."""
+    from kafka import KafkaConsumer, KafkaProducer
+    d2 = str(tmp_path / "logs2")
+    b = broker_factory(extra={"num.partitions": 12,
+                              "num.recovery.threads.per.data.dir": 4,
+                              "log.index.interval.bytes": 200})
+    b.props["log.dirs"] = f"{b.log_dir},{d2}"
+    b.stop()
+    from conftest import write_properties
+    write_properties(b.config_path, b.props)
+    b.start()
+    # tiny batches: the indexes (every 200 bytes) get entries
+    p = KafkaProducer(bootstrap_servers=b.bootstrap, acks=1, linger_ms=0,
+                      batch_size=16)
+    for i in range(600):
+        p.send("par", f"r{i}".encode(), partition=i % 12)
+    p.flush(30)
+    p.close()
+    b.kill9()
+    b.expect_exit = -9
+    segs = {}
+    for part in range(12):
+        found = glob.glob(os.path.join(b.log_dir, f"par-{part}", "*.log")) + \
+            glob.glob(os.path.join(d2, f"par-{part}", "*.log"))
+        assert len(found) == 1, found
+        seg = found[0]
+        segs[part] = (seg, os.path.getsize(seg))
+        with open(seg, "ab") as f:
+            f.write(b"\x00" * 7 + b"\x40" + b"torn" * 5)
+        if part % 3 == 0:
+            os.unlink(seg[:-4] + ".index")
+    assert {os.path.dirname(os.path.dirname(s)) for s, _ in segs.values()} \
+        == {b.log_dir, d2}
+    b.start()  # returns at READY=1
+    b.expect_exit = None
+    # ready means recovered: every tail already cut, every index back
+    for part, (seg, size) in segs.items():
+        assert os.path.getsize(seg) == size, part
+        assert os.path.getsize(seg[:-4] + ".index") > 0, part
+    assert "open partition log" not in b.log_text()
+    c = KafkaConsumer(bootstrap_servers=b.bootstrap)
+    tps = [TopicPartition_k("par", part) for part in range(12)]
+    ends = c.end_offsets(tps)
+    c.close()
+    assert [ends[tp] for tp in tps] == [50] * 12
+    p = KafkaProducer(bootstrap_servers=b.bootstrap, acks=1)
+    assert p.send("par", b"after", partition=5).get(timeout=10).offset == 50
+    p.close()
