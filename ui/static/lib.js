@@ -130,7 +130,28 @@ export function fmtTime(ms) {
   if (ms === undefined || ms < 0) return '';
   const d = new Date(ms);
   if (prefs.utc) return d.toISOString().replace('T', ' ').replace('Z', ' UTC');
-  return d.toLocaleString();
+  // ISO 8601 in local time, with the offset
+  const p = (n, w = 2) => String(Math.abs(n)).padStart(w, '0');
+  const off = -d.getTimezoneOffset();
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:` +
+    `${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)} ` +
+    `${off < 0 ? '-' : '+'}${p(Math.trunc(off / 60))}:${p(off % 60)}`;
+}
+
+// "3 min ago", "in 2 h": for titles next to absolute times.
+export function fmtAgo(ms) {
+  if (ms === undefined || ms < 0) return '';
+  const s = (Date.now() - ms) / 1000;
+  const a = Math.abs(s);
+  const [n, u] = a < 60 ? [a, 's'] : a < 3600 ? [a / 60, 'min'] : a < 86400 ? [a / 3600, 'h'] : [a / 86400, 'd'];
+  const v = `${Math.round(n)} ${u}`;
+  return s >= 0 ? v + ' ago' : 'in ' + v;
+}
+
+// A <time> element: absolute (UTC or local, ISO 8601), relative on hover.
+export function timeEl(ms) {
+  if (ms === undefined || ms < 0) return el('time', {}, '');
+  return el('time', { datetime: new Date(ms).toISOString(), title: fmtAgo(ms) }, fmtTime(ms));
 }
 
 export function fmtBytes(n) {

@@ -62,6 +62,11 @@ try {
 
   await page.click('#more');
   await page.waitForFunction(() => document.querySelector('#messages tbody tr td').textContent === '50');
+  await page.click('#back');
+  await page.waitForFunction(() => document.querySelector('#messages tbody tr td').textContent === '0');
+  check(await page.isDisabled('#back'), 'no previous page before the log start');
+  await page.click('#more');
+  await page.waitForFunction(() => document.querySelector('#messages tbody tr td').textContent === '50');
 
   await page.selectOption('select', 'newest');
   await page.fill('#seek', '3');

@@ -2,7 +2,7 @@
 // the broker's time index) or to the newest N; page forward; a message's
 // key, value and headers as text, JSON, hex, base64 or Avro (with the
 // topic's local schema, when the broker has one).
-import { api, el, table, fmtTime, fmtBytes, fmtNum, b64bytes, views, preview } from '../lib.js';
+import { api, el, table, fmtTime, timeEl, fmtBytes, fmtNum, b64bytes, views, preview } from '../lib.js';
 import { parseSchema, decodeAvro } from '../avro.js';
 
 export async function browse(topic, partition) {
@@ -16,11 +16,14 @@ export async function browse(topic, partition) {
   const where = el('input', { id: 'seek', placeholder: '0', size: 26, 'aria-label': 'where to start' });
   const limit = el('input', { type: 'number', min: 1, max: 500, value: 50, 'aria-label': 'messages per page', class: 'narrow' });
   const go = el('button', { type: 'button', id: 'go' }, 'Show');
+  const back = el('button', { type: 'button', id: 'back', disabled: true }, '← Previous page');
   const more = el('button', { type: 'button', id: 'more', disabled: true }, 'Next page →');
   const status = el('span', { class: 'muted', id: 'status' });
   const list = el('div', { id: 'messages' });
   const detail = el('div', { id: 'detail' });
   let next = null;
+  let first = null; // offset of the first record shown
+  let start = 0;
   // local Avro schemas (http.avro.schema.dir): a schema that does not parse
   // is reported in the avro view instead of hiding the view
   const schemas = await api(`topics/${enc}/schema`).catch(() => ({}));
@@ -52,13 +55,16 @@ export async function browse(topic, partition) {
     const page = await api(q);
     next = page.next_offset < page.high_watermark ? page.next_offset : null;
     more.disabled = next === null;
+    first = page.messages.length ? page.messages[0].offset : null;
+    start = page.log_start_offset;
+    back.disabled = first === null || first <= start;
     status.textContent = `offsets ${page.log_start_offset}–${page.high_watermark - 1}; ${page.messages.length} shown`;
     list.replaceChildren(table([{ label: 'offset', num: 1 }, 'timestamp', 'key', 'value', { label: 'size', num: 1 }],
       page.messages.map((m) => {
         const k = b64bytes(m.key);
         const v = b64bytes(m.value);
         const tr = el('tr', { class: 'msg', tabindex: 0 },
-          el('td', { class: 'num' }, m.offset), el('td', {}, fmtTime(m.timestamp)),
+          el('td', { class: 'num' }, m.offset), el('td', {}, timeEl(m.timestamp)),
           el('td', { class: 'mono' }, preview(k, 30)), el('td', { class: 'mono' }, preview(v)),
           el('td', { class: 'num' }, (m.value_size < 0 ? 0 : m.value_size) + (m.key_size < 0 ? 0 : m.key_size)));
         const open = () => {
@@ -98,7 +104,7 @@ export async function browse(topic, partition) {
       href: `#/produce?topic=${enc}&partition=${partition}&offset=${m.offset}` }, 'Produce a copy…');
     detail.replaceChildren(...[
       el('h2', {}, `Offset ${m.offset}`),
-      el('p', {}, fmtTime(m.timestamp), ' ', el('span', { class: 'muted' }, m.timestamp_type)),
+      el('p', {}, timeEl(m.timestamp), ' ', el('span', { class: 'muted' }, m.timestamp_type)),
       el('p', {}, 'key: ', el('span', { class: 'mono', id: 'key' },
         avro.key ? avroText(k, avro.key) : (k === null ? 'null' : new TextDecoder().decode(k)))),
       el('div', { class: 'toolbar' }, buttons, full, again),
@@ -112,6 +118,10 @@ export async function browse(topic, partition) {
   go.addEventListener('click', () => show(query()).catch((e) => { status.textContent = e.message; }));
   where.addEventListener('keydown', (e) => { if (e.key === 'Enter') go.click(); });
   more.addEventListener('click', () => show(`${base}?offset=${next}&limit=${Number(limit.value) || 50}`));
+  back.addEventListener('click', () => {
+    const n = Number(limit.value) || 50;
+    show(`${base}?offset=${Math.max(start, first - n)}&limit=${n}`);
+  });
   // the partition itself: leader, bounds, segments (newest last)
   const t = await api('topics/' + enc);
   const p = t.partitions[partition];
@@ -129,7 +139,7 @@ export async function browse(topic, partition) {
     el('p', {}, el('a', { href: '#/topic/' + enc }, '← ' + topic)),
     el('h1', {}, `${topic} / partition ${partition}`),
     info,
-    el('div', { class: 'toolbar' }, mode, where, limit, go, more, status),
+    el('div', { class: 'toolbar' }, mode, where, limit, go, back, more, status),
     list, detail);
   await show(`${base}?limit=50`);
   return root;
