@@ -264,3 +264,38 @@ def test_switches_refuse_and_nothing_changes(broker_factory, switch, refused, al
     ui = c["ui"]
     assert ui["allow_produce"] == ("produce" not in refused)
     assert "result=refused" in b.log_text()
+
+
+def test_produce_and_reset_wait_for_the_flush_policy(broker_factory):
+    """With log.flush.interval.messages=1 every append waits for its fsync:
+    the answers come from the flush callbacks (conn slots filled later)."""
+    b = broker_factory(extra={"log.flush.interval.messages": 1, "num.partitions": 1,
+                              "group.initial.rebalance.delay.ms": 0})
+    assert api(b, "/api/v1/topics", "POST", {"name": "synced", "partitions": 1})[0] == 201
+    # pipelined on one keep-alive connection: answers in request order
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", b.http_port, timeout=30)
+    offsets = []
+    for i in range(5):
+        conn.request("POST", "/api/v1/topics/synced/messages",
+                     body=json.dumps({"value": f"v{i}"}),
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        assert r.status == 200
+        offsets.append(json.loads(r.read())["offset"])
+    conn.close()
+    assert offsets == [0, 1, 2, 3, 4]
+    with urllib.request.urlopen(f"http://127.0.0.1:{b.http_port}/metrics", timeout=10) as r:
+        fsyncs = [l for l in r.read().decode().splitlines()
+                  if l.startswith("odradek_fsync_seconds_count ")]
+    assert int(fsyncs[0].split()[1]) >= 5  # each answer waited for its fdatasync
+    assert kcat_one(b, "synced", 0, 4).startswith("|v4||0|4")
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+    c = KafkaConsumer(group_id="fsynced", bootstrap_servers=b.bootstrap, enable_auto_commit=False)
+    c.commit({TopicPartition("synced", 0): OffsetAndMetadata(4, "")})
+    st, res = api(b, "/api/v1/groups/fsynced/offsets/reset", "POST",
+                  {"topic": "synced", "to": "earliest"})
+    assert st == 200 and res["partitions"][0]["new"] == 0
+    assert c.committed(TopicPartition("synced", 0)) == 0
+    c.close()
