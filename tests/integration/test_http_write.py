@@ -299,3 +299,27 @@ def test_produce_and_reset_wait_for_the_flush_policy(broker_factory):
     assert st == 200 and res["partitions"][0]["new"] == 0
     assert c.committed(TopicPartition("synced", 0)) == 0
     c.close()
+
+
+def test_produce_wakes_a_long_polling_fetch(broker):
+    """A consumer's Fetch waiting up to 10 s (fetch.max.wait.ms) is answered
+    as soon as the API appends: the append woke it, as a Produce does."""
+    import threading
+    from kafka import KafkaConsumer, TopicPartition
+    assert api(broker, "/api/v1/topics", "POST", {"name": "woken", "partitions": 1})[0] == 201
+    c = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False,
+                      fetch_max_wait_ms=10000, fetch_min_bytes=1)
+    tp = TopicPartition("woken", 0)
+    c.assign([tp])
+    c.seek(tp, 0)
+    assert c.poll(timeout_ms=300) == {}  # a fetch is now parked at the broker
+    threading.Timer(0.5, lambda: produce(broker, "woken", value="wake up")).start()
+    t0 = time.monotonic()
+    got = []
+    while not got and time.monotonic() - t0 < 20:
+        for msgs in c.poll(timeout_ms=200).values():
+            got += msgs
+    took = time.monotonic() - t0
+    c.close()
+    assert got and got[0].value == b"wake up"
+    assert took < 5, took  # well under the 10 s the fetch would otherwise wait
