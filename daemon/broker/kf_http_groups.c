@@ -440,23 +440,75 @@ static void kf_http_group(struct kf_http_ctx *x)
  * that recent resets to the high watermark; a shift needs a committed
  * offset. */
 
-enum kf_http_reset_to {
-    KF_HTTP_TO_EARLIEST,
-    KF_HTTP_TO_LATEST,
-    KF_HTTP_TO_OFFSET,
-    KF_HTTP_TO_TIMESTAMP,
-    KF_HTTP_TO_SHIFT,
-};
+/* Where one partition goes: *nw from the log, the committed offset (NULL:
+ * none) and the request's value; < 0 when the mode cannot apply (shift
+ * without a committed offset).  Clamping to the log is the caller's. */
+typedef int kf_http_reset_fn(kf_log_t *l, const struct kf_group_offset *cur,
+                             int64_t value, int64_t *nw);
 
+static int kf_http_to_earliest(kf_log_t *l, const struct kf_group_offset *cur,
+                               int64_t value, int64_t *nw)
+{
+    (void)cur, (void)value;
+    *nw = kf_log_start(l);
+    return 0;
+}
+
+static int kf_http_to_latest(kf_log_t *l, const struct kf_group_offset *cur,
+                             int64_t value, int64_t *nw)
+{
+    (void)cur, (void)value;
+    *nw = kf_log_hw(l);
+    return 0;
+}
+
+static int kf_http_to_offset(kf_log_t *l, const struct kf_group_offset *cur,
+                             int64_t value, int64_t *nw)
+{
+    (void)l, (void)cur;
+    *nw = value;
+    return 0;
+}
+
+/* The first record at or after the time (the time index, then the batch);
+ * the high watermark when nothing is that recent. */
+static int kf_http_to_timestamp(kf_log_t *l, const struct kf_group_offset *cur,
+                                int64_t value, int64_t *nw)
+{
+    int64_t ts;
+
+    (void)cur;
+    if (kf_log_offset_for_time(l, value, nw, &ts) < 0)
+        *nw = kf_log_hw(l);
+    return 0;
+}
+
+static int kf_http_to_shift(kf_log_t *l, const struct kf_group_offset *cur,
+                            int64_t value, int64_t *nw)
+{
+    if (cur == NULL || cur->offset < 0)
+        return ERR_NOTFOUND;
+    if (value < 0 && cur->offset < INT64_MIN - value)
+        *nw = kf_log_start(l); /* saturate: clamped anyway */
+    else if (value > 0 && cur->offset > INT64_MAX - value)
+        *nw = kf_log_hw(l);
+    else
+        *nw = cur->offset + value;
+    return 0;
+}
+
+/* The "to" modes, as ConsumerGroupCommand's --to-earliest, --to-latest,
+ * --to-offset, --to-datetime, --shift-by. */
 static const struct {
-    const char *name;
-    bool        needs_value;
+    const char       *name;
+    bool              needs_value;
+    kf_http_reset_fn *fn;
 } kf_http_reset_tos[] = {
-    [KF_HTTP_TO_EARLIEST] = { "earliest", false },
-    [KF_HTTP_TO_LATEST] = { "latest", false },
-    [KF_HTTP_TO_OFFSET] = { "offset", true },
-    [KF_HTTP_TO_TIMESTAMP] = { "timestamp", true },
-    [KF_HTTP_TO_SHIFT] = { "shift", true },
+    { "earliest", false, kf_http_to_earliest },
+    { "latest", false, kf_http_to_latest },
+    { "offset", true, kf_http_to_offset },
+    { "timestamp", true, kf_http_to_timestamp },
+    { "shift", true, kf_http_to_shift },
 };
 
 #define KF_HTTP_NTOS ((int)(sizeof kf_http_reset_tos / sizeof kf_http_reset_tos[0]))
@@ -535,7 +587,7 @@ static int kf_http_reset_plan(struct kf_http_ctx *x, const struct kf_group *g,
     for (k = 0; k < np; k++, pj = pj ? pj->next : NULL) {
         const struct kf_group_offset *cur;
         kf_log_t                     *l;
-        int64_t                       start, hw, nw, bts;
+        int64_t                       start, hw, nw;
 
         if (pj != NULL) {
             if (pj->type != JSON_NUMBER || !pj->is_int || pj->i < 0 || pj->i >= t->npart) {
@@ -556,33 +608,13 @@ static int kf_http_reset_plan(struct kf_http_ctx *x, const struct kf_group *g,
         cur = kf_group_offset_get(co, g->id, t->name, p);
         start = kf_log_start(l);
         hw = kf_log_hw(l);
-        switch (mode) {
-        case KF_HTTP_TO_EARLIEST:
-            nw = start;
-            break;
-        case KF_HTTP_TO_LATEST:
-            nw = hw;
-            break;
-        case KF_HTTP_TO_OFFSET:
-            nw = value;
-            break;
-        case KF_HTTP_TO_TIMESTAMP:
-            if (kf_log_offset_for_time(l, value, &nw, &bts) < 0)
-                nw = hw; /* nothing that recent */
-            break;
-        default: /* shift */
-            if (cur == NULL || cur->offset < 0) {
-                snprintf(msg, sizeof msg,
-                         "Cannot shift offset for partition %s-%d since there is no "
-                         "current committed offset",
-                         t->name, p);
-                kf_http_error(x, 400, msg);
-                return ERR_MALFORMED;
-            }
-            nw = value < 0 && cur->offset < INT64_MIN - value ? start
-                 : value > 0 && cur->offset > INT64_MAX - value ? hw
-                                                                 : cur->offset + value;
-            break;
+        if (kf_http_reset_tos[mode].fn(l, cur, value, &nw) < 0) {
+            snprintf(msg, sizeof msg,
+                     "Cannot shift offset for partition %s-%d since there is no current "
+                     "committed offset",
+                     t->name, p);
+            kf_http_error(x, 400, msg);
+            return ERR_MALFORMED;
         }
         if (nw < start)
             nw = start;
