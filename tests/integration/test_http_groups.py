@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from conftest import python
@@ -230,6 +231,20 @@ def test_reset_modes_and_bad_requests(broker_factory):
                {"topic": "nope", "to": "earliest"})[0] == 404
     assert api(b, "/api/v1/groups/nobody/offsets/reset/preview", "POST",
                {"topic": "modes", "to": "earliest"})[0] == 404
+    # hostile bodies: 400, never a crash or a change
+    for bad in ({"to": "earliest", "partitions": ["0"]}, {"to": "earliest", "partitions": 5},
+                {"to": "offset", "value": 1.5}, {"to": "offset", "value": "3"},
+                {"to": "earliest", "partitions": []}, {"to": 7}):
+        assert preview(**bad)[0] == 400, bad
+    for raw in (b"[]", b"{", b"", b'{"topic": "modes", "to": "earliest"} x'):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{b.http_port}/api/v1/groups/simple/offsets/reset",
+            method="POST", data=raw, headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            assert False, raw
+        except urllib.error.HTTPError as e:
+            assert e.code == 400, (raw, e.code)
     st, err = api(b, "/api/v1/groups/simple/offsets/reset", "POST", {"topic": "modes"})
     assert st == 400 and "to" in err["error"]
     assert committed(b, "simple", "modes", [0]) == {0: 7}
@@ -243,6 +258,13 @@ def test_reset_modes_and_bad_requests(broker_factory):
     assert api(b, "/api/v1/groups?state=stable")[1]["total"] == 0
     assert api(b, "/api/v1/groups?limit=0")[0] == 400
     assert api(b, "/api/v1/groups/nobody")[0] == 404
+    # a group id that needs escaping in the path
+    c = KafkaConsumer(group_id="my group+ü", bootstrap_servers=b.bootstrap,
+                      enable_auto_commit=False)
+    c.commit({TopicPartition("modes", 0): OffsetAndMetadata(3, "")})
+    c.close()
+    st, d = api(b, "/api/v1/groups/" + urllib.parse.quote("my group+ü", safe=""))
+    assert st == 200 and d["group"] == "my group+ü" and d["lag"] == 7
 
 
 def test_delete_group_and_switches(broker_factory):
