@@ -767,7 +767,7 @@ static void kf_http_reset(struct kf_http_ctx *x)
 static void kf_http_group_delete(struct kf_http_ctx *x)
 {
     const struct kf_group *g = kf_http_group_arg(x);
-    char                   why[256], id[256];
+    char                   why[256], *id;
     buf_t                  o = BUF_INIT;
     int16_t                err;
 
@@ -775,26 +775,27 @@ static void kf_http_group_delete(struct kf_http_ctx *x)
         kf_http_audit(x, "delete-group", x->arg[0], "not found");
         return;
     }
-    snprintf(id, sizeof id, "%s", g->id);
     if (g->state != KF_GROUP_EMPTY) {
         snprintf(why, sizeof why, "The group is not empty (state %s).",
                  kf_group_state_name(g->state));
-        kf_http_audit(x, "delete-group", id, "refused: group not empty");
+        kf_http_audit(x, "delete-group", g->id, "refused: group not empty");
         kf_http_error(x, 409, why);
         return;
     }
+    id = xstrdup(g->id); /* g goes with the group */
     err = kf_group_api_delete(x->h->b->groups, id);
     if (err != KF_GROUP_ERR_NONE) {
         snprintf(why, sizeof why, "the coordinator refused (Kafka error %d)", err);
         kf_http_audit(x, "delete-group", id, "failed");
         kf_http_error(x, err == KF_GROUP_ERR_NON_EMPTY_GROUP ? 409 : 500, why);
-        return;
+    } else {
+        kf_http_audit(x, "delete-group", id, "ok");
+        buf_puts(&o, "{\"deleted\":");
+        kf_http_json_str(&o, id);
+        buf_puts(&o, "}\n");
+        kf_http_json(x, 200, &o);
     }
-    kf_http_audit(x, "delete-group", id, "ok");
-    buf_puts(&o, "{\"deleted\":");
-    kf_http_json_str(&o, id);
-    buf_puts(&o, "}\n");
-    kf_http_json(x, 200, &o);
+    free(id);
 }
 
 /* ---- /metrics ------------------------------------------------------------- */

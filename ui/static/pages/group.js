@@ -17,7 +17,8 @@ export async function group(id) {
   useCss('pages/group.css');
   const [g, c] = await Promise.all([api('groups/' + encodeURIComponent(id)), cluster()]);
   const root = el('section', { id: 'group-page' },
-    el('p', {}, el('a', { href: '#/groups' }, '← Consumer groups')),
+    el('p', { class: 'toolbar' }, el('a', { href: '#/groups' }, '← Consumer groups'),
+      el('button', { type: 'button', id: 'group-refresh', onclick: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }, 'Refresh')),
     el('h1', {}, g.group, ' ', el('span', { class: 'state state-' + g.state, id: 'group-state' }, g.state)),
     el('div', { class: 'cards' },
       card(g.members.length, 'members'), card(g.generation, 'generation'),
