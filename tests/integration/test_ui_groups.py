@@ -42,3 +42,21 @@ def test_ui_groups_produce_and_topic_admin(ui_env, broker_factory, tmp_path):  #
                    "create-topic target=ui-new result=ok", "alter-configs target=ui-new result=ok",
                    "delete-topic target=ui-new result=ok"):
         assert "action=" + action in log, action
+
+
+def test_ui_read_only_offers_no_writes(ui_env, broker_factory, tmp_path):  # noqa: F811
+    b = broker_factory(extra=dict(SETTINGS, **{"http.read.only": "true"}))
+    setup_topic(b, "ro-topic", [3])
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+    c = KafkaConsumer(group_id="ro-group", bootstrap_servers=b.bootstrap,
+                      enable_auto_commit=False)
+    c.commit({TopicPartition("ro-topic", 0): OffsetAndMetadata(1, "")})
+    c.close()
+    shots = os.environ.get("ODRADEK_SCREENSHOTS") or str(tmp_path)
+    os.makedirs(shots, exist_ok=True)
+    r = subprocess.run(["node", os.path.join(UI, "groups.mjs"),
+                        f"http://127.0.0.1:{b.http_port}", "ro-group", "ro-topic", shots,
+                        "readonly"], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+    assert os.path.getsize(os.path.join(shots, "16-read-only.png")) > 5000

@@ -2,11 +2,12 @@
 // admin pages: a group's lag, an offset reset previewed then applied, a
 // message produced from the form and seen in the partition's browser, the
 // form pre-filled from that message, a topic created, its config edited,
-// then deleted.  Usage: node groups.mjs BASE_URL GROUP TOPIC SHOTS_DIR.
+// then deleted.  Usage: node groups.mjs BASE_URL GROUP TOPIC SHOTS_DIR
+// [readonly] (readonly: the pages of a read-only broker offer no write).
 // Exits non-zero on the first failed check; console errors fail it too.
 import { chromium } from 'playwright-core';
 
-const [base, group, topic, shots] = process.argv.slice(2);
+const [base, group, topic, shots, mode] = process.argv.slice(2);
 const fail = (msg) => { console.error('FAIL: ' + msg); process.exit(1); };
 const check = (cond, msg) => { if (!cond) fail(msg); };
 const num = (s) => Number(String(s).replace(/,/g, ''));
@@ -22,6 +23,29 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.setDefaultTimeout(10000);
+
+  if (mode === 'readonly') {
+    // http.read.only=true: the pages offer no write at all
+    await page.goto(base + `/#/group/${group}`);
+    await page.waitForSelector('#offsets tbody tr');
+    check(!(await page.$('#reset-preview')) && !(await page.$('#group-delete')), 'no reset or delete offered');
+    check((await page.textContent('#reset')).includes('read-only'), 'reset section says read-only');
+    await page.goto(base + `/#/produce?topic=${topic}`);
+    await page.waitForSelector('#p-refused');
+    check(await page.isDisabled('#p-send'), 'produce button disabled');
+    await page.goto(base + `/#/topic/${topic}`);
+    await page.waitForSelector('#topic-page tbody tr');
+    check(!(await page.$('#cfg-form')) && !(await page.$('#del-topic')) && !(await page.$('#part-add')), 'no topic admin offered');
+    check(!(await page.$('#topic-actions a[href^="#/produce"]')), 'no produce link');
+    await page.goto(base + '/#/new-topic');
+    await page.waitForSelector('#t-refused');
+    check(await page.isDisabled('#t-create'), 'create button disabled');
+    await page.screenshot({ path: `${shots}/16-read-only.png`, fullPage: true });
+    await browser.close();
+    check(errors.length === 0, 'console errors: ' + errors.join(' | '));
+    console.log('ok');
+    process.exit(0);
+  }
 
   // the list: the group with its total lag
   await page.goto(base + '/#/groups');
