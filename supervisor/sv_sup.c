@@ -617,18 +617,26 @@ static void sv_prog_on_exit(void *ud, pid_t pid, int status);
 
 static char **sv_prog_envp(struct sv_prog *p)
 {
-    size_t n = 0, k = 0, extra = 0;
-    char **envp;
+    size_t      n = 0, k = 0, extra = 0;
+    char      **envp;
+    const char *ctl;
 
     while (environ[n])
         n++;
     if (p->conf.env)
         while (p->conf.env[extra])
             extra++;
-    envp = xcalloc(n + extra + 2, sizeof *envp);
+    /* where our control socket is (the broker's UI reads the programs'
+     * states there), unless the program's own environment= says */
+    ctl = p->sup->conf.control_socket;
+    for (size_t i = 0; ctl && i < extra; i++)
+        if (strncmp(p->conf.env[i], "ODRADEK_CTL_SOCKET=", 19) == 0)
+            ctl = NULL;
+    envp = xcalloc(n + extra + 3, sizeof *envp);
     for (size_t i = 0; i < n; i++) {
         /* ours, not theirs: the manager's socket and watchdog */
-        if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0 ||
+        if ((ctl && strncmp(environ[i], "ODRADEK_CTL_SOCKET=", 19) == 0) ||
+            strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0 ||
             strncmp(environ[i], "WATCHDOG_USEC=", 14) == 0 ||
             strncmp(environ[i], "WATCHDOG_PID=", 13) == 0 ||
             strncmp(environ[i], "LISTEN_FDS=", 11) == 0 ||
@@ -638,6 +646,8 @@ static char **sv_prog_envp(struct sv_prog *p)
     }
     for (size_t i = 0; i < extra; i++)
         envp[k++] = xstrdup(p->conf.env[i]);
+    if (ctl)
+        envp[k++] = xasprintf("ODRADEK_CTL_SOCKET=%s", ctl);
     envp[k++] = xasprintf("NOTIFY_SOCKET=%s", p->nsock);
     envp[k] = NULL;
     return envp;
