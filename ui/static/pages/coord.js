@@ -1,0 +1,92 @@
+// The coordination tree (GET /api/v1/coord/node?path=...), read-only:
+// breadcrumb, children (click to descend), the node's Stat, its data as
+// text, JSON or hex.  Paths are the broker's: relative to the chroot of its
+// zookeeper.connect, which the page names.
+import { api, el, table, fmtTime, fmtNum, b64bytes, views, useCss } from '../lib.js';
+
+const link = (path) => '#/coord?path=' + encodeURIComponent(path);
+
+function breadcrumb(path) {
+  const parts = path.split('/').filter(Boolean);
+  const items = [el('a', { href: link('/') }, '/')];
+  let acc = '';
+  parts.forEach((p, i) => {
+    acc += '/' + p;
+    if (i) items.push(el('span', { class: 'muted' }, ' / '));
+    items.push(i === parts.length - 1 ? el('strong', { 'aria-current': 'page' }, p) : el('a', { href: link(acc) }, p));
+  });
+  return el('nav', { class: 'breadcrumb', 'aria-label': 'Path' }, items);
+}
+
+function statTable(s) {
+  const time = (ms) => (ms ? `${fmtTime(ms)} (${ms})` : '0');
+  const rows = [
+    ['czxid', '0x' + s.czxid.toString(16), 'zxid of the create'],
+    ['mzxid', '0x' + s.mzxid.toString(16), 'zxid of the last data change'],
+    ['pzxid', '0x' + s.pzxid.toString(16), 'zxid of the last child change'],
+    ['ctime', time(s.ctime), 'created'],
+    ['mtime', time(s.mtime), 'last modified'],
+    ['version', s.version, 'data changes'],
+    ['cversion', s.cversion, 'child changes'],
+    ['aversion', s.aversion, 'ACL changes'],
+    ['ephemeralOwner', s.ephemeralOwner ? s.ephemeralOwnerHex : '0 (persistent)', 'session owning an ephemeral node'],
+    ['dataLength', fmtNum(s.dataLength), 'bytes of data'],
+    ['numChildren', fmtNum(s.numChildren), 'children'],
+  ];
+  return table(['field', 'value', ''], rows.map(([k, v, d]) => el('tr', {},
+    el('td', { class: 'mono' }, k), el('td', { class: 'mono', 'data-stat': k }, v), el('td', { class: 'muted' }, d))));
+}
+
+function dataView(n) {
+  if (n.data === null) return el('p', { class: 'muted', id: 'coord-data-null' }, 'null data');
+  const bytes = b64bytes(n.data);
+  if (!bytes.length) return el('p', { class: 'muted', id: 'coord-data-empty' }, 'no data (0 bytes)');
+  const v = views(bytes, n.data);
+  const pre = el('pre', { id: 'coord-data' });
+  const buttons = [];
+  const show = (name) => {
+    pre.textContent = name === 'json' ? v.json : v[name];
+    for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.view === name));
+  };
+  for (const [name, label] of [['text', 'Text'], ['json', 'JSON'], ['hex', 'Hex']]) {
+    const b = el('button', { type: 'button', 'data-view': name, 'aria-pressed': 'false', disabled: name === 'json' && v.json === null }, label);
+    b.addEventListener('click', () => show(name));
+    buttons.push(b);
+  }
+  show(v.json !== null ? 'json' : 'text');
+  return el('div', {},
+    el('p', { class: 'toolbar', role: 'group', 'aria-label': 'Data view' }, buttons,
+      n.data_truncated ? el('span', { class: 'muted' }, `first ${fmtNum(bytes.length)} of ${fmtNum(n.stat.dataLength)} bytes`) : null),
+    pre);
+}
+
+export async function coord(params) {
+  useCss('pages/coord.css');
+  const path = params.get('path') || '/';
+  const head = el('div', {}, el('h1', {}, 'Coordination tree'), breadcrumb(path));
+  let n;
+  try {
+    n = await api('coord/node?path=' + encodeURIComponent(path));
+  } catch (e) {
+    const up = path.replace(/\/[^/]*$/, '') || '/';
+    return el('section', { id: 'coord-page' }, head,
+      el('p', { class: 'error', id: 'coord-error' }, e.status === 503 ? `The broker's coordination session is not available: ${e.message}` : e.message),
+      path !== '/' ? el('p', {}, el('a', { href: link(up) }, '↑ up to ' + up)) : null);
+  }
+  const child = (c) => (path === '/' ? '/' + c : path + '/' + c);
+  const kids = n.children.length
+    ? el('ul', { class: 'children', id: 'coord-children' }, n.children.map((c) => el('li', {}, el('a', { href: link(child(c)) }, c))))
+    : el('p', { class: 'muted', id: 'coord-children' }, 'no children');
+  return el('section', { id: 'coord-page' }, head,
+    el('p', { class: 'muted', id: 'coord-chroot' }, n.chroot ? `Paths are relative to the broker's chroot ${n.chroot} (zookeeper.connect).` : 'The broker uses no chroot.',
+      ' Read-only.'),
+    el('div', { class: 'coord-cols' },
+      el('div', {},
+        el('h2', {}, `Children (${fmtNum(n.children_total)})`),
+        path !== '/' ? el('p', {}, el('a', { href: link(path.replace(/\/[^/]*$/, '') || '/') }, '↑ parent')) : null,
+        kids,
+        n.children_truncated ? el('p', { class: 'muted' }, `showing the first ${fmtNum(n.children.length)} (sorted)`) : null),
+      el('div', {},
+        el('h2', {}, 'Data'), dataView(n),
+        el('h2', {}, 'Stat'), statTable(n.stat))));
+}
