@@ -415,7 +415,7 @@ static bool kf_http_may_write(struct kf_http_ctx *x, enum kf_http_action act)
 /* ---- routing ------------------------------------------------------------ */
 
 /* Matches the raw path against pattern segment by segment ("{}" takes any
- * non-empty segment, decoded into seg).  Returns the number of captures, or
+ * non-empty segment, decoded into seg: a group id may hold %2F).  Returns the number of captures, or
  * -1 for no match. */
 static int kf_http_match(slice_t path, const char *pattern, struct kf_http_ctx *x,
                          char *seg, size_t segsz)
@@ -441,7 +441,7 @@ static int kf_http_match(slice_t path, const char *pattern, struct kf_http_ctx *
                 return -1;
             n = http_unescape((slice_t){ p + 1, (int32_t)pl }, false, seg + used,
                               segsz - used);
-            if (n <= 0 || memchr(seg + used, '/', (size_t)n) != NULL)
+            if (n <= 0) /* a decoded '/' (%2F) is fine: the split was on raw '/' */
                 return -1;
             x->arg[nargs++] = seg + used;
             used += (size_t)n + 1;

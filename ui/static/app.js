@@ -56,9 +56,15 @@ async function render() {
     } catch (e) {
       main.replaceChildren(el('p', { class: 'error' }, String(e.message || e)));
     }
+    // the nav entry a page belongs to: a group under Groups, topics under Overview
+    const section = /^#\/group\//.test(path) ? '#/groups'
+      : /^#\/(topic|tail|search|new-topic)\b/.test(path) || path === '#/' || path === '' ? '#/'
+        : path;
     for (const a of document.querySelectorAll('header nav a')) {
-      a.classList.toggle('active', hash.startsWith(a.getAttribute('href')) &&
-        (a.getAttribute('href') !== '#/' || path === '#/' || path === ''));
+      const href = a.getAttribute('href');
+      a.classList.toggle('active', href === '#/' ? section === '#/' : section.startsWith(href));
+      if (a.classList.contains('active')) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
     }
     return;
   }
