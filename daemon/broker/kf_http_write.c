@@ -170,6 +170,22 @@ static const char *kf_http_conf_value(arena_t *a, const struct json *v, bool *ba
     return NULL;
 }
 
+/* An integer member: *out = its value, or def when absent or null; false
+ * when it is present with another type (the caller answers 400). */
+static bool kf_http_int_member(const struct json *obj, const char *name, int64_t def,
+                               int64_t *out)
+{
+    const struct json *v = json_get(obj, name);
+
+    *out = def;
+    if (v == NULL || v->type == JSON_NULL)
+        return true;
+    if (v->type != JSON_NUMBER || !v->is_int)
+        return false;
+    *out = v->i;
+    return true;
+}
+
 static bool kf_http_body_object(struct kf_http_ctx *x, arena_t *a, struct json **req)
 {
     if (kf_http_body_json(x, a, req) < 0)
@@ -405,10 +421,12 @@ static void kf_http_topic_create(struct kf_http_ctx *x)
         goto out;
     }
     name = json_get_str(req, "name", NULL);
-    np = json_get_int(req, "partitions", b->kc->num_partitions);
-    rf = json_get_int(req, "replication_factor", (int64_t)b->kc->default_replication_factor);
     cf = json_get(req, "configs");
-    if (name == NULL)
+    if (!kf_http_int_member(req, "partitions", b->kc->num_partitions, &np) ||
+        !kf_http_int_member(req, "replication_factor",
+                            (int64_t)b->kc->default_replication_factor, &rf))
+        snprintf(why, sizeof why, "\"partitions\" and \"replication_factor\" must be integers");
+    else if (name == NULL)
         snprintf(why, sizeof why, "\"name\" is required");
     else if (kf_topics_get(b->topics, name, strlen(name)) != NULL) {
         snprintf(why, sizeof why, "Topic '%s' already exists.", name);
@@ -605,8 +623,7 @@ static void kf_http_topic_partitions(struct kf_http_ctx *x)
         kf_http_error(x, 404, "no such topic");
         goto out;
     }
-    count = json_get_int(req, "count", -1);
-    if (count < 0)
+    if (!kf_http_int_member(req, "count", -1, &count) || count < 0)
         snprintf(why, sizeof why, "\"count\" (the new number of partitions) is required");
     else if (count > KF_HTTP_MAX_PARTITIONS)
         snprintf(why, sizeof why, "Too many partitions for one topic.");

@@ -179,6 +179,9 @@ def test_topic_create_configure_grow_delete(broker):
     assert st == 400 and "illegal" in err["error"]
     st, err = api(broker, "/api/v1/topics", "POST", {"name": "rf", "replication_factor": 3})
     assert st == 400 and "larger than available brokers: 1" in err["error"]
+    assert api(broker, "/api/v1/topics", "POST", {"name": "np", "partitions": "3"})[0] == 400
+    assert api(broker, "/api/v1/topics", "POST", {"name": "np", "partitions": 2.5})[0] == 400
+    assert api(broker, "/api/v1/topics", "POST", ["adm"])[0] == 400
     st, err = api(broker, "/api/v1/topics", "POST", {"name": "np", "partitions": 0})
     assert st == 400 and "larger than 0" in err["error"]
     st, err = api(broker, "/api/v1/topics", "POST",
@@ -209,6 +212,9 @@ def test_topic_create_configure_grow_delete(broker):
     assert topic_partitions(broker, "adm") == 5
     st, err = api(broker, "/api/v1/topics/adm/partitions", "POST", {"count": 2})
     assert st == 400 and "higher than the requested 2" in err["error"]
+    assert api(broker, "/api/v1/topics/adm/partitions", "POST", {"count": "9"})[0] == 400
+    assert api(broker, "/api/v1/topics/adm/partitions", "POST", {})[0] == 400
+    assert topic_partitions(broker, "adm") == 5
 
     # delete
     st, res = api(broker, "/api/v1/topics/adm", "DELETE")
