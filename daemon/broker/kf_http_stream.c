@@ -328,7 +328,11 @@ static int kf_http_sjob_queue(struct kf_http_stream *s, kf_log_t *l, int idx,
     j->max_bytes = UINT64_MAX;
     j->deadline = INT64_MAX;
     if (s->kind == KF_HTTP_SEARCH) {
-        j->deadline = s->t0 + s->max_ms;
+        /* a job ends at the budget, or after KF_HTTP_PROGRESS_MS: a slow
+         * regex still reports progress and notices a cancel in time */
+        int64_t soon = clock_mono_ms() + KF_HTTP_PROGRESS_MS;
+
+        j->deadline = s->t0 + s->max_ms < soon ? s->t0 + s->max_ms : soon;
         j->max_records = s->max_records - s->records;
         j->max_matches = s->limit - s->matches;
         j->max_bytes = s->max_bytes - s->bytes;
