@@ -273,6 +273,13 @@ def test_reset_modes_and_bad_requests(broker_factory):
     c.close()
     st, d = api(b, "/api/v1/groups/" + urllib.parse.quote("my group+ü", safe=""))
     assert st == 200 and d["group"] == "my group+ü" and d["lag"] == 7
+    # Kafka group ids may hold '/': %2F inside the path segment
+    c = KafkaConsumer(group_id="team/app", bootstrap_servers=b.bootstrap,
+                      enable_auto_commit=False)
+    c.commit({TopicPartition("modes", 0): OffsetAndMetadata(9, "")})
+    c.close()
+    st, d = api(b, "/api/v1/groups/team%2Fapp")
+    assert st == 200 and d["group"] == "team/app" and d["lag"] == 1
 
 
 def test_delete_group_and_switches(broker_factory):
