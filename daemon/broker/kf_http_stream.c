@@ -155,7 +155,7 @@ static void kf_http_streams_maybe_free(struct kf_http_streams *m)
     kf_http_release(h);
 }
 
-static void kf_http_stream_free(struct kf_http_stream *s)
+static void kf_http_st_free(struct kf_http_stream *s)
 {
     struct kf_http_streams *m = s->m;
 
@@ -178,7 +178,7 @@ static void kf_http_stream_free(struct kf_http_stream *s)
     kf_http_streams_maybe_free(m);
 }
 
-static void kf_http_stream_on_close(conn_t *c, void *arg)
+static void kf_http_st_on_close(conn_t *c, void *arg)
 {
     struct kf_http_stream *s = arg;
 
@@ -186,10 +186,10 @@ static void kf_http_stream_on_close(conn_t *c, void *arg)
     s->c = NULL;
     atomic_store(&s->cancel, true);
     if (!s->busy)
-        kf_http_stream_free(s);
+        kf_http_st_free(s);
 }
 
-static void kf_http_stream_event(struct kf_http_stream *s, const char *ev, buf_t *b)
+static void kf_http_st_event(struct kf_http_stream *s, const char *ev, buf_t *b)
 {
     if (s->c != NULL)
         (void)kf_http_sse_send(s->c, ev, (const char *)b->data, b->len);
@@ -197,14 +197,14 @@ static void kf_http_stream_event(struct kf_http_stream *s, const char *ev, buf_t
 }
 
 /* Ends a stream after what is queued: an "end" event, then close. */
-static void kf_http_stream_end(struct kf_http_stream *s, const char *reason)
+static void kf_http_st_end(struct kf_http_stream *s, const char *reason)
 {
     buf_t b = BUF_INIT;
 
     buf_puts(&b, "{\"reason\":");
     kf_http_json_str(&b, reason);
     buf_puts(&b, "}");
-    kf_http_stream_event(s, "end", &b);
+    kf_http_st_event(s, "end", &b);
     if (s->c != NULL)
         conn_close_after_flush(s->c);
 }
@@ -350,7 +350,7 @@ static int kf_http_sjob_queue(struct kf_http_stream *s, kf_log_t *l, int idx,
 }
 
 /* The log of one partition of s's topic, or NULL (topic gone). */
-static kf_log_t *kf_http_stream_log(struct kf_http_stream *s, int32_t partition,
+static kf_log_t *kf_http_st_log(struct kf_http_stream *s, int32_t partition,
                                     struct kf_topic **tp)
 {
     struct kf_topic *t = kf_topics_get(s->m->h->b->topics, s->topic, strlen(s->topic));
@@ -366,7 +366,7 @@ static kf_log_t *kf_http_stream_log(struct kf_http_stream *s, int32_t partition,
 
 /* Where a stream starts in log l: "end", "earliest", "latest-N",
  * "timestamp:MS", "offset:N".  0 or ERR_MALFORMED. */
-static int kf_http_stream_from(kf_log_t *l, const char *from, int64_t *pos)
+static int kf_http_st_from(kf_log_t *l, const char *from, int64_t *pos)
 {
     int64_t start = kf_log_start(l), hw = kf_log_hw(l), v, ts;
     char   *end;
@@ -399,7 +399,7 @@ static int kf_http_stream_from(kf_log_t *l, const char *from, int64_t *pos)
 
 /* Parses "P:POS[:END],..." (positions= of a tail, resume= of a search)
  * into s->parts, checked against topic t.  0 or ERR_MALFORMED. */
-static int kf_http_stream_token(struct kf_http_stream *s, const struct kf_topic *t,
+static int kf_http_st_token(struct kf_http_stream *s, const struct kf_topic *t,
                                 char *tok, bool with_end)
 {
     char *save = NULL, *item, *end;
@@ -436,7 +436,7 @@ static int kf_http_stream_token(struct kf_http_stream *s, const struct kf_topic 
     return 0;
 }
 
-static void kf_http_stream_positions(buf_t *b, const struct kf_http_stream *s,
+static void kf_http_st_positions(buf_t *b, const struct kf_http_stream *s,
                                      bool with_end)
 {
     int i;
@@ -494,7 +494,7 @@ static void kf_http_tail_pump(struct kf_http_stream *s)
         return;
     t = kf_topics_get(s->m->h->b->topics, s->topic, strlen(s->topic));
     if (t == NULL) {
-        kf_http_stream_end(s, "topic deleted");
+        kf_http_st_end(s, "topic deleted");
         return;
     }
     kf_http_tail_grow(s, t);
@@ -542,8 +542,8 @@ static void kf_http_tail_done(struct kf_http_stream *s, struct kf_http_sjob *j)
         buf_puts(&b, "{\"error\":");
         kf_http_json_str(&b, err_str(j->status));
         buf_puts(&b, "}");
-        kf_http_stream_event(s, "error", &b);
-        kf_http_stream_end(s, "read error");
+        kf_http_st_event(s, "error", &b);
+        kf_http_st_end(s, "read error");
         return;
     }
     if (j->next > s->parts[j->idx].pos)
@@ -582,7 +582,7 @@ static void kf_http_search_progress(struct kf_http_stream *s)
     buf_puts(&b, "progress {");
     kf_http_search_counts(&b, s);
     buf_puts(&b, ",\"positions\":");
-    kf_http_stream_positions(&b, s, true);
+    kf_http_st_positions(&b, s, true);
     buf_puts(&b, "}\n");
     buf_put(&s->pending, b.data, b.len);
     buf_free(&b);
@@ -666,7 +666,7 @@ static void kf_http_search_pump(struct kf_http_stream *s)
         return;
     }
     sp = &s->parts[s->cur];
-    if ((l = kf_http_stream_log(s, sp->partition, NULL)) == NULL) {
+    if ((l = kf_http_st_log(s, sp->partition, NULL)) == NULL) {
         kf_http_search_finish(s, "topic deleted");
         kf_http_search_pump(s);
         return;
@@ -726,7 +726,7 @@ static void kf_http_sjob_done(uv_work_t *w, int status)
     if (status < 0 && j->status == 0)
         j->status = status;
     if (s->c == NULL)
-        kf_http_stream_free(s); /* closed while the job ran */
+        kf_http_st_free(s); /* closed while the job ran */
     else if (!s->m->stopping && s->kind == KF_HTTP_TAIL)
         kf_http_tail_done(s, j);
     else if (!s->m->stopping)
@@ -822,7 +822,7 @@ static void kf_http_streams_metrics(kf_http_t *h, buf_t *o)
 /* ---- handlers ----------------------------------------------------------- */
 
 /* A new stream on topic x->arg[0] (404 / 503 answered here: NULL). */
-static struct kf_http_stream *kf_http_stream_new(struct kf_http_ctx *x,
+static struct kf_http_stream *kf_http_st_new(struct kf_http_ctx *x,
                                                  enum kf_http_skind kind,
                                                  struct kf_topic **tp)
 {
@@ -857,7 +857,7 @@ static struct kf_http_stream *kf_http_stream_new(struct kf_http_ctx *x,
 }
 
 /* Links s in and begins the SSE answer. */
-static void kf_http_stream_begin(struct kf_http_ctx *x, struct kf_http_stream *s)
+static void kf_http_st_begin(struct kf_http_ctx *x, struct kf_http_stream *s)
 {
     struct kf_http_streams *m = s->m;
 
@@ -868,7 +868,7 @@ static void kf_http_stream_begin(struct kf_http_ctx *x, struct kf_http_stream *s
     m->n++;
     m->opened[s->kind]++;
     s->c = x->c;
-    kf_http_sse_begin(x, kf_http_stream_on_close, s);
+    kf_http_sse_begin(x, kf_http_st_on_close, s);
     if (!m->timer_on) {
         uv_timer_start(&m->timer, kf_http_streams_tick, KF_HTTP_STREAM_TICK_MS,
                        KF_HTTP_STREAM_TICK_MS);
@@ -876,7 +876,7 @@ static void kf_http_stream_begin(struct kf_http_ctx *x, struct kf_http_stream *s
     }
 }
 
-static void kf_http_stream_discard(struct kf_http_stream *s)
+static void kf_http_st_discard(struct kf_http_stream *s)
 {
     kf_http_stream_filter_free(s->filter);
     free(s->parts);
@@ -886,7 +886,7 @@ static void kf_http_stream_discard(struct kf_http_stream *s)
 
 /* partition= (one) or every partition, each from `from`, or the list in
  * token (positions= / resume=).  0, or answers 400 and returns < 0. */
-static int kf_http_stream_parts(struct kf_http_ctx *x, struct kf_http_stream *s,
+static int kf_http_st_parts(struct kf_http_ctx *x, struct kf_http_stream *s,
                                 const struct kf_topic *t, const char *from,
                                 const char *tokname, bool with_end)
 {
@@ -896,7 +896,7 @@ static int kf_http_stream_parts(struct kf_http_ctx *x, struct kf_http_stream *s,
 
     rc = http_query_get(x->req->query, tokname, tok, sizeof tok);
     if (rc > 0) {
-        if (kf_http_stream_token(s, t, tok, with_end) < 0 || s->nparts == 0) {
+        if (kf_http_st_token(s, t, tok, with_end) < 0 || s->nparts == 0) {
             kf_http_error(x, 400, with_end ? "bad resume token"
                                            : "bad positions (partition:offset,...)");
             return ERR_MALFORMED;
@@ -918,7 +918,7 @@ static int kf_http_stream_parts(struct kf_http_ctx *x, struct kf_http_stream *s,
             continue;
         s->parts[s->nparts].partition = i;
         s->parts[s->nparts].end = kf_log_hw(l);
-        if (kf_http_stream_from(l, from, &s->parts[s->nparts].pos) < 0) {
+        if (kf_http_st_from(l, from, &s->parts[s->nparts].pos) < 0) {
             kf_http_error(x, 400, "from must be end, earliest, latest-N, "
                                   "timestamp:MS or offset:N");
             return ERR_MALFORMED;
@@ -936,24 +936,24 @@ static void kf_http_tail(struct kf_http_ctx *x)
     char                   from[64] = "end";
     buf_t                  b = BUF_INIT;
 
-    if ((s = kf_http_stream_new(x, KF_HTTP_TAIL, &t)) == NULL)
+    if ((s = kf_http_st_new(x, KF_HTTP_TAIL, &t)) == NULL)
         return;
     if (http_query_get(x->req->query, "from", from, sizeof from) == ERR_MALFORMED) {
         kf_http_error(x, 400, "bad from");
-        kf_http_stream_discard(s);
+        kf_http_st_discard(s);
         return;
     }
-    if (kf_http_stream_parts(x, s, t, from, "positions", false) < 0) {
-        kf_http_stream_discard(s);
+    if (kf_http_st_parts(x, s, t, from, "positions", false) < 0) {
+        kf_http_st_discard(s);
         return;
     }
-    kf_http_stream_begin(x, s);
+    kf_http_st_begin(x, s);
     buf_puts(&b, "{\"topic\":");
     kf_http_json_str(&b, s->topic);
     buf_puts(&b, ",\"partitions\":");
-    kf_http_stream_positions(&b, s, false);
+    kf_http_st_positions(&b, s, false);
     buf_puts(&b, "}");
-    kf_http_stream_event(s, "start", &b);
+    kf_http_st_event(s, "start", &b);
     kf_http_tail_pump(s); /* a from= in the past starts at once */
 }
 
@@ -1033,7 +1033,7 @@ static void kf_http_search(struct kf_http_ctx *x)
     uint64_t               total = 0;
     buf_t                  b = BUF_INIT;
 
-    if ((s = kf_http_stream_new(x, KF_HTTP_SEARCH, &t)) == NULL)
+    if ((s = kf_http_st_new(x, KF_HTTP_SEARCH, &t)) == NULL)
         return;
     q = xmalloc(KF_HTTP_FILTER_MAX_QUERY + 1);
     rc = http_query_get(x->req->query, "q", q, KF_HTTP_FILTER_MAX_QUERY + 1);
@@ -1051,11 +1051,11 @@ static void kf_http_search(struct kf_http_ctx *x)
         kf_http_error(x, 400, "bad from");
         rc = ERR_MALFORMED;
     } else if ((rc = kf_http_search_filter(x, s, q, (size_t)rc)) == 0) {
-        rc = kf_http_stream_parts(x, s, t, from, "resume", true);
+        rc = kf_http_st_parts(x, s, t, from, "resume", true);
     }
     free(q);
     if (rc < 0) {
-        kf_http_stream_discard(s);
+        kf_http_st_discard(s);
         return;
     }
     s->limit = (uint64_t)limit;
@@ -1063,16 +1063,16 @@ static void kf_http_search(struct kf_http_ctx *x)
     s->max_bytes = (uint64_t)max_bytes;
     s->max_ms = max_ms;
     s->t0 = s->last_progress = clock_mono_ms();
-    kf_http_stream_begin(x, s);
+    kf_http_st_begin(x, s);
     for (i = 0; i < s->nparts; i++)
         if (s->parts[i].end > s->parts[i].pos)
             total += (uint64_t)(s->parts[i].end - s->parts[i].pos);
     buf_puts(&b, "{\"topic\":");
     kf_http_json_str(&b, s->topic);
     buf_printf(&b, ",\"records\":%" PRIu64 ",\"partitions\":", total);
-    kf_http_stream_positions(&b, s, true);
+    kf_http_st_positions(&b, s, true);
     buf_puts(&b, "}");
-    kf_http_stream_event(s, "start", &b);
+    kf_http_st_event(s, "start", &b);
     kf_http_search_pump(s);
 }
 
