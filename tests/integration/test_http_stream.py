@@ -501,3 +501,12 @@ def test_search_cancel_stops_the_scan(broker):
     assert 0.7 <= took < 3, took
     assert 0 < done["scanned_records"] < 100000
     assert int(done["resume"].split(":")[1]) == done["scanned_records"]
+
+    # the broker stops while a chunk is on the thread pool: exit 0, no leak
+    s = search(broker, "big", "z+y", mode="regex", max_ms=120000)
+    s.until("progress")
+    assert broker.stop() == 0
+    broker.assert_clean()
+    rest = s.all(timeout=5)  # ends (eof) without a done event: cut
+    assert s.eof and "done" not in [e for e, _ in rest]
+    s.close()
