@@ -19,7 +19,16 @@
  * Bounds: data is cut at max_data (1 MiB at most, also the default);
  * children are sorted and cut at N (default 1000, 10000 at most), with
  * the total count; the reply itself is bounded by the client's frame
- * limit.  It does not own: the session (kf_zk), writes (there are none). */
+ * limit.  It does not own: the session (kf_zk), writes (there are none).
+ *
+ * GET /api/v1/coord/servers
+ *   -> {"servers": [{"address", "mntr": {key: value} | null, "srvr": {...}
+ *       | null, "error"}]}
+ * asks every server of zookeeper.connect (at most KF_HTTP_COORD_SERVERS)
+ * the four-letter words mntr and srvr (ZooKeeper answers only those in
+ * its 4lw.commands.whitelist; srvr is there by default), each over its
+ * own TCP connection on the loop with a KF_HTTP_COORD_4LW_MS timeout:
+ * mode, znodes, watches, ephemerals, connections, latency. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +44,10 @@
 #define KF_HTTP_COORD_CHILDREN_DEF 1000
 #define KF_HTTP_COORD_CHILDREN_MAX 10000
 #define KF_HTTP_COORD_PATH_MAX     1024
+#define KF_HTTP_COORD_SERVERS      8
+#define KF_HTTP_COORD_4LW_MS       2000
+#define KF_HTTP_COORD_4LW_MAX      (64 * 1024) /* bytes of one answer */
+#define KF_HTTP_COORD_4LW_KEYS     128         /* lines kept per answer */
 
 /* One request in flight: two replies to collect. */
 struct kf_http_coord_req {
@@ -300,10 +313,385 @@ static void kf_http_coord_node(struct kf_http_ctx *x)
     }
 }
 
+/* ---- the servers' four-letter words ------------------------------------- */
+
+struct kf_http_coord_srv;
+
+/* The module's state (h->mod[KF_HTTP_MOD_COORD]): the probes in flight,
+ * so that stop can end them at once. */
+struct kf_http_coord {
+    kf_http_t                *h;
+    struct kf_http_coord_4lw *list;
+    int                       probes;
+    bool                      stopping;
+};
+
+/* One GET /api/v1/coord/servers: 2 probes per server. */
+struct kf_http_coord_servers {
+    kf_http_t   *h;
+    conn_t      *c;
+    conn_slot_t *slot;
+    bool         keep_alive, head;
+    int          n, pending;
+    char         addr[KF_HTTP_COORD_SERVERS][300];
+    struct kf_http_coord_4lw *probe[KF_HTTP_COORD_SERVERS][2];
+};
+
+/* One four-letter word to one server. */
+struct kf_http_coord_4lw {
+    struct kf_http_coord         *mod;
+    struct kf_http_coord_4lw     *next;
+    struct kf_http_coord_servers *req;
+    const char                   *word; /* "mntr" or "srvr" */
+    char                          host[256];
+    char                          port[8];
+    uv_getaddrinfo_t              gai;
+    uv_tcp_t                      tcp;   /* tcp.data == this */
+    uv_timer_t                    timer; /* timer.data == this */
+    uv_connect_t                  creq;
+    uv_write_t                    wreq;
+    int                           open;  /* timer + tcp handle + pending getaddrinfo */
+    bool                          resolving, tcp_init, done, ok;
+    char                          err[128];
+    buf_t                         in;
+};
+
+/* mntr: "key<TAB>value" lines; srvr: "Key: value" lines. */
+static void kf_http_coord_4lw_json(buf_t *o, const buf_t *in, char sep)
+{
+    const uint8_t *p = in->data, *end = in->data + in->len;
+    int            n = 0;
+
+    buf_put_u8(o, '{');
+    while (p < end && n < KF_HTTP_COORD_4LW_KEYS) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *le = nl ? nl : end;
+        const uint8_t *k = memchr(p, sep, (size_t)(le - p));
+
+        if (k != NULL && k > p) {
+            const uint8_t *v = k + 1;
+
+            while (v < le && (*v == ' ' || *v == '\t'))
+                v++;
+            buf_puts(o, n++ ? "," : "");
+            kf_http_json_strn(o, p, (size_t)(k - p));
+            buf_put_u8(o, ':');
+            kf_http_json_strn(o, v, (size_t)(le - v) > 256 ? 256 : (size_t)(le - v));
+        }
+        p = nl ? nl + 1 : end;
+    }
+    buf_put_u8(o, '}');
+}
+
+/* Did q get a real answer (not "mntr is not executed because it is not
+ * in the whitelist.")?  Else why not, into why. */
+static bool kf_http_coord_4lw_answered(const struct kf_http_coord_4lw *q, const char **why)
+{
+    if (!q->ok)
+        *why = q->err;
+    else if (q->in.len == 0)
+        *why = "empty answer";
+    else if (memmem(q->in.data, q->in.len, "not in the whitelist", 20) != NULL ||
+             memmem(q->in.data, q->in.len, "not executed", 12) != NULL)
+        *why = "not in the server's 4lw.commands.whitelist";
+    else
+        return true;
+    return false;
+}
+
+static void kf_http_coord_servers_answer(struct kf_http_coord_servers *r)
+{
+    buf_t       body = BUF_INIT;
+    conn_msg_t *m;
+    int         i, j;
+
+    buf_puts(&body, "{\"servers\":[");
+    for (i = 0; i < r->n; i++) {
+        const char *why[2] = { NULL, NULL };
+        bool        ok[2];
+        char        err[200];
+
+        buf_puts(&body, i ? ",{\"address\":" : "{\"address\":");
+        kf_http_json_str(&body, r->addr[i]);
+        for (j = 0; j < 2; j++) {
+            struct kf_http_coord_4lw *q = r->probe[i][j];
+
+            buf_printf(&body, ",\"%s\":", q->word);
+            ok[j] = kf_http_coord_4lw_answered(q, &why[j]);
+            if (ok[j])
+                kf_http_coord_4lw_json(&body, &q->in, j == 0 ? '\t' : ':');
+            else
+                buf_puts(&body, "null");
+        }
+        /* unreachable: one reason; else which word was not answered */
+        if (!ok[0] && !ok[1] && strcmp(why[0], why[1]) == 0)
+            snprintf(err, sizeof err, "%s", why[0]);
+        else if (!ok[0] || !ok[1])
+            snprintf(err, sizeof err, "%s: %s", ok[0] ? "srvr" : "mntr", ok[0] ? why[1] : why[0]);
+        buf_puts(&body, ",\"error\":");
+        if (ok[0] && ok[1])
+            buf_puts(&body, "null");
+        else
+            kf_http_json_str(&body, err);
+        buf_put_u8(&body, '}');
+    }
+    buf_puts(&body, "]}\n");
+    m = kf_http_msg(200, r->keep_alive, r->head, &body);
+    conn_ref(r->c); /* conn_fill may drop the last reference */
+    conn_fill(r->c, r->slot, m);
+    if (!r->keep_alive)
+        conn_close_after_flush(r->c);
+    conn_unref(r->c);
+}
+
+/* Drops one of what keeps q alive (its timer, its TCP handle, a pending
+ * getaddrinfo); the last one frees it, and the request with its last
+ * probe. */
+static void kf_http_coord_4lw_unref(struct kf_http_coord_4lw *q)
+{
+    struct kf_http_coord_servers *r = q->req;
+    struct kf_http_coord         *mod = q->mod;
+    kf_http_t                    *h = mod->h;
+    int                           i, j;
+
+    if (--q->open > 0)
+        return;
+    for (struct kf_http_coord_4lw **pp = &mod->list; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    mod->probes--;
+    if (--r->pending == 0) {
+        kf_http_coord_servers_answer(r);
+        for (i = 0; i < r->n; i++)
+            for (j = 0; j < 2; j++) {
+                buf_free(&r->probe[i][j]->in);
+                free(r->probe[i][j]);
+            }
+        free(r);
+        kf_http_release(h);
+    }
+    if (mod->stopping && mod->probes == 0)
+        free(mod);
+}
+
+static void kf_http_coord_4lw_closed(uv_handle_t *hd)
+{
+    kf_http_coord_4lw_unref(hd->data);
+}
+
+/* Ends a probe (once): err NULL = answered. */
+static void kf_http_coord_4lw_end(struct kf_http_coord_4lw *q, const char *err)
+{
+    if (q->done)
+        return;
+    q->done = true;
+    q->ok = err == NULL;
+    if (err != NULL)
+        snprintf(q->err, sizeof q->err, "%s", err);
+    if (q->resolving)
+        uv_cancel((uv_req_t *)&q->gai); /* its callback still runs */
+    uv_close((uv_handle_t *)&q->timer, kf_http_coord_4lw_closed);
+    if (q->tcp_init)
+        uv_close((uv_handle_t *)&q->tcp, kf_http_coord_4lw_closed);
+}
+
+static void kf_http_coord_4lw_timeout(uv_timer_t *t)
+{
+    kf_http_coord_4lw_end(t->data, "no answer in time");
+}
+
+static void kf_http_coord_4lw_alloc(uv_handle_t *hd, size_t hint, uv_buf_t *b)
+{
+    struct kf_http_coord_4lw *q = hd->data;
+
+    (void)hint;
+    buf_reserve(&q->in, 4096);
+    *b = uv_buf_init((char *)q->in.data + q->in.len, (unsigned)(q->in.cap - q->in.len));
+}
+
+static void kf_http_coord_4lw_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    struct kf_http_coord_4lw *q = s->data;
+
+    (void)b;
+    if (n == UV_EOF) {
+        kf_http_coord_4lw_end(q, NULL);
+        return;
+    }
+    if (n < 0) {
+        kf_http_coord_4lw_end(q, err_str((int)n));
+        return;
+    }
+    q->in.len += (size_t)n;
+    if (q->in.len > KF_HTTP_COORD_4LW_MAX)
+        kf_http_coord_4lw_end(q, "answer too long");
+}
+
+static void kf_http_coord_4lw_written(uv_write_t *w, int status)
+{
+    if (status < 0)
+        kf_http_coord_4lw_end(w->data, err_str(status));
+}
+
+static void kf_http_coord_4lw_connected(uv_connect_t *cr, int status)
+{
+    struct kf_http_coord_4lw *q = cr->data;
+    uv_buf_t                  b = uv_buf_init((char *)q->word, 4);
+    int                       rc;
+
+    if (q->done)
+        return;
+    if (status < 0) {
+        kf_http_coord_4lw_end(q, err_str(status));
+        return;
+    }
+    q->wreq.data = q;
+    rc = uv_write(&q->wreq, (uv_stream_t *)&q->tcp, &b, 1, kf_http_coord_4lw_written);
+    if (rc == 0)
+        rc = uv_read_start((uv_stream_t *)&q->tcp, kf_http_coord_4lw_alloc,
+                           kf_http_coord_4lw_read);
+    if (rc < 0)
+        kf_http_coord_4lw_end(q, err_str(rc));
+}
+
+static void kf_http_coord_4lw_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
+{
+    struct kf_http_coord_4lw *q = g->data;
+    int                       rc;
+
+    q->resolving = false;
+    if (q->done || status < 0 || ai == NULL) {
+        if (!q->done)
+            kf_http_coord_4lw_end(q, status < 0 ? err_str(status) : "no address");
+        uv_freeaddrinfo(ai);
+        kf_http_coord_4lw_unref(q); /* the request's reference */
+        return;
+    }
+    uv_tcp_init(q->mod->h->b->loop, &q->tcp);
+    q->tcp.data = q;
+    q->tcp_init = true;
+    q->open++;
+    q->creq.data = q;
+    rc = uv_tcp_connect(&q->creq, &q->tcp, ai->ai_addr, kf_http_coord_4lw_connected);
+    uv_freeaddrinfo(ai);
+    if (rc < 0)
+        kf_http_coord_4lw_end(q, err_str(rc));
+    kf_http_coord_4lw_unref(q); /* the request's reference (the timer holds q) */
+}
+
+static void kf_http_coord_servers(struct kf_http_ctx *x)
+{
+    struct kf_http_coord         *mod = x->h->mod[KF_HTTP_MOD_COORD];
+    const char                   *hosts = x->h->b->kc->zk_hosts;
+    struct kf_http_coord_servers *r;
+    struct addrinfo               hints;
+    char                         *copy, *tok, *save = NULL;
+    int                           i, j, port;
+
+    if (mod == NULL || mod->stopping) {
+        kf_http_error(x, 503, "the broker is stopping");
+        return;
+    }
+    if (hosts[0] == '\0') {
+        kf_http_error(x, 503, "the broker has no zookeeper.connect");
+        return;
+    }
+    r = xcalloc(1, sizeof *r);
+    copy = xstrdup(hosts);
+    for (tok = strtok_r(copy, ",", &save); tok != NULL && r->n < KF_HTTP_COORD_SERVERS;
+         tok = strtok_r(NULL, ",", &save)) {
+        char host[256];
+
+        while (*tok == ' ')
+            tok++;
+        if (conn_parse_hostport(tok, host, sizeof host, &port) < 0 || port <= 0)
+            continue;
+        snprintf(r->addr[r->n], sizeof r->addr[r->n], "%s", tok);
+        for (j = 0; j < 2; j++) {
+            struct kf_http_coord_4lw *q = xcalloc(1, sizeof *q);
+
+            q->mod = mod;
+            q->req = r;
+            q->word = j == 0 ? "mntr" : "srvr";
+            snprintf(q->host, sizeof q->host, "%s", host[0] ? host : "127.0.0.1");
+            snprintf(q->port, sizeof q->port, "%d", port);
+            r->probe[r->n][j] = q;
+        }
+        r->n++;
+    }
+    free(copy);
+    if (r->n == 0) {
+        free(r);
+        kf_http_error(x, 503, "no server in zookeeper.connect");
+        return;
+    }
+    r->h = x->h;
+    r->c = x->c;
+    r->keep_alive = x->req->keep_alive;
+    r->head = slice_eq(x->req->method, "HEAD");
+    r->slot = conn_reserve(x->c);
+    r->pending = r->n * 2;
+    kf_http_hold(x->h);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    for (i = 0; i < r->n; i++)
+        for (j = 0; j < 2; j++) {
+            struct kf_http_coord_4lw *q = r->probe[i][j];
+            int                       rc;
+
+            q->next = mod->list;
+            mod->list = q;
+            mod->probes++;
+            uv_timer_init(x->h->b->loop, &q->timer);
+            q->timer.data = q;
+            q->open = 1;
+            uv_timer_start(&q->timer, kf_http_coord_4lw_timeout, KF_HTTP_COORD_4LW_MS, 0);
+            q->gai.data = q;
+            q->resolving = true;
+            q->open++; /* the getaddrinfo request, until its callback */
+            rc = uv_getaddrinfo(x->h->b->loop, &q->gai, kf_http_coord_4lw_resolved, q->host,
+                                q->port, &hints);
+            if (rc < 0) {
+                q->resolving = false;
+                q->open--;
+                kf_http_coord_4lw_end(q, err_str(rc));
+            }
+        }
+}
+
+static int kf_http_coord_start(kf_http_t *h)
+{
+    struct kf_http_coord *mod = xcalloc(1, sizeof *mod);
+
+    mod->h = h;
+    h->mod[KF_HTTP_MOD_COORD] = mod;
+    return 0;
+}
+
+static void kf_http_coord_stop(kf_http_t *h)
+{
+    struct kf_http_coord *mod = h->mod[KF_HTTP_MOD_COORD];
+
+    if (mod == NULL)
+        return;
+    h->mod[KF_HTTP_MOD_COORD] = NULL;
+    mod->stopping = true;
+    if (mod->probes == 0) {
+        free(mod);
+        return;
+    }
+    for (struct kf_http_coord_4lw *q = mod->list; q; q = q->next)
+        kf_http_coord_4lw_end(q, "the broker is stopping");
+}
+
 static const struct kf_http_route kf_http_coord_routes[] = {
     { "GET", "/api/v1/coord/node", KF_HTTP_READ, kf_http_coord_node },
+    { "GET", "/api/v1/coord/servers", KF_HTTP_READ, kf_http_coord_servers },
     { NULL, NULL, 0, NULL },
 };
 
-const struct kf_http_module kf_http_mod_coord = { "coord", kf_http_coord_routes, NULL,
-                                                 NULL, NULL };
+const struct kf_http_module kf_http_mod_coord = { "coord", kf_http_coord_routes,
+                                                 kf_http_coord_start, kf_http_coord_stop,
+                                                 NULL };

@@ -38,6 +38,14 @@ def get(port, path):
         return e.code, e.read()
 
 
+def get_quiet(port, path):
+    """get(), or the exception (a request cut by the broker's stop)."""
+    try:
+        return get(port, path)
+    except Exception as e:  # noqa: BLE001
+        return e
+
+
 def jget(port, path):
     status, body = get(port, path)
     return status, json.loads(body)
@@ -135,6 +143,94 @@ def test_coord_tree_matches_kazoo(service, chroot):
         k.stop()
         k.close()
         b.cleanup()
+
+
+def test_coord_servers_mntr_srvr(service):
+    """Every server of zookeeper.connect with its mntr and srvr answers;
+    an unreachable one says why."""
+    dead = free_port()
+    b = BrokerDaemon(f"{service.connect},127.0.0.1:{dead}",
+                     extra={"zookeeper.session.timeout.ms": 6000}).start()
+    try:
+        status, r = jget(b.http_port, "/api/v1/coord/servers")
+        assert status == 200 and len(r["servers"]) == 2
+        live, gone = r["servers"]
+        assert live["address"] == service.connect and live["error"] is None
+        m, s = live["mntr"], live["srvr"]
+        assert m["zk_server_state"] == "standalone" and s["Mode"] == "standalone"
+        assert int(m["zk_znode_count"]) >= 15  # Kafka's persistent roots at least
+        assert int(m["zk_ephemerals_count"]) >= 2  # /brokers/ids/0, /controller
+        assert int(m["zk_watch_count"]) >= 1  # the broker watches /controller
+        assert int(s["Node count"]) >= 15
+        assert gone["address"] == f"127.0.0.1:{dead}"
+        assert gone["mntr"] is None and gone["srvr"] is None
+        assert gone["error"] == "connection refused"
+    finally:
+        b.cleanup()
+
+
+def test_coord_servers_whitelist(coord_factory, broker_factory):
+    """A server that only answers srvr (ZooKeeper's default whitelist)."""
+    c = coord_factory(extra={"4lw.commands.whitelist": "srvr"})
+    b = broker_factory(coord=c)
+    status, r = jget(b.http_port, "/api/v1/coord/servers")
+    (one,) = r["servers"]
+    assert one["mntr"] is None and one["srvr"]["Mode"] == "standalone"
+    assert one["error"] == "mntr: not in the server's 4lw.commands.whitelist"
+
+
+class MuteServer:
+    """A TCP (or unix) listener that accepts and never answers."""
+
+    def __init__(self, family=socket.AF_INET, addr=("127.0.0.1", 0)):
+        self.srv = socket.socket(family, socket.SOCK_STREAM)
+        self.srv.bind(addr)
+        self.srv.listen(16)
+        self.srv.settimeout(0.2)
+        self.held = []
+        self.stop_ev = threading.Event()
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        while not self.stop_ev.is_set():
+            try:
+                self.held.append(self.srv.accept()[0])
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def close(self):
+        self.stop_ev.set()
+        self.th.join()
+        for c in self.held:
+            c.close()
+        self.srv.close()
+
+
+def test_coord_servers_timeout_and_stop_while_pending(coord_factory):
+    c = coord_factory()
+    mute = MuteServer()
+    port = mute.srv.getsockname()[1]
+    b = BrokerDaemon(f"{c.connect},127.0.0.1:{port}").start()
+    try:
+        t0 = time.monotonic()
+        status, r = jget(b.http_port, "/api/v1/coord/servers")
+        assert 1.5 < time.monotonic() - t0 < 6
+        assert r["servers"][0]["error"] is None
+        assert r["servers"][1]["error"] == "no answer in time"
+        # stopping while the probes wait: a clean, prompt exit
+        th = threading.Thread(target=lambda: get_quiet(b.http_port, "/api/v1/coord/servers"))
+        th.start()
+        wait_until(lambda: len(mute.held) >= 4, 5, "probes connected")
+        t1 = time.monotonic()
+        assert b.stop() == 0
+        assert time.monotonic() - t1 < 1.5
+        th.join(10)
+    finally:
+        b.cleanup()
+        mute.close()
 
 
 def test_coord_tree_503_while_session_down(coord_factory):
@@ -313,7 +409,7 @@ def test_supervisor_socket_that_never_answers(broker_factory, tmp_path):
         # stopping while a round trip is pending: a clean, prompt exit
         # (the conftest teardown checks the ASan/LSan report)
         late = threading.Thread(target=lambda: result.update(
-            late=get(b.http_port, "/api/v1/supervisor/programs/broker/log")))
+            late=get_quiet(b.http_port, "/api/v1/supervisor/programs/broker/log")))
         late.start()
         wait_until(lambda: len(held) >= 2, 5, "second connection")
         t1 = time.monotonic()

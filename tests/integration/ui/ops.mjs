@@ -31,6 +31,12 @@ try {
   await page.click('header nav a[href="#/coord"]');
   await page.waitForSelector('#coord-page #coord-children a');
   check((await page.textContent('#coord-page h1')) === 'Coordination tree', 'coord heading');
+  // the servers at the root: the bundle's coord answers srvr only
+  await page.waitForSelector('#coord-servers tbody tr');
+  const srv = await page.$$eval('#coord-servers tbody tr td', (tds) => tds.map((td) => td.textContent));
+  check(srv[1] === 'standalone' && Number(srv[2].replace(/,/g, '')) >= 15, `server row ${srv}`);
+  check(srv[8].includes('mntr: not in'), `whitelist note ${srv[8]}`);
+  await page.screenshot({ path: `${shots}/09-coord-root.png`, fullPage: true });
   for (const seg of ['brokers', 'ids', '0']) {
     await page.click(`#coord-children a:text-is("${seg}")`);
     await page.waitForFunction((s) => document.querySelector('.breadcrumb strong')?.textContent === s, seg);

@@ -60,6 +60,37 @@ function dataView(n) {
     pre);
 }
 
+// Each server of zookeeper.connect as its mntr/srvr answers describe it
+// (GET /api/v1/coord/servers); shown at the root of the tree.
+async function servers() {
+  const box = el('section', { id: 'coord-servers' }, el('h2', {}, 'Servers'), el('p', { class: 'muted' }, 'Asking mntr and srvr…'));
+  try {
+    const r = await api('coord/servers');
+    const pick = (s, m, k) => (s.mntr && s.mntr[m] !== undefined ? s.mntr[m] : s.srvr && s.srvr[k] !== undefined ? s.srvr[k] : '');
+    const num = (v) => (v === '' ? '' : fmtNum(v));
+    box.replaceChildren(el('h2', {}, 'Servers'),
+      table(['server', 'mode', { label: 'znodes', num: 1 }, { label: 'watches', num: 1 }, { label: 'ephemerals', num: 1 },
+        { label: 'connections', num: 1 }, { label: 'avg latency (ms)', num: 1 }, 'version', ''],
+      r.servers.map((s) => el('tr', { 'data-server': s.address },
+        el('td', { class: 'mono' }, s.address),
+        el('td', {}, pick(s, 'zk_server_state', 'Mode')),
+        el('td', { class: 'num' }, num(pick(s, 'zk_znode_count', 'Node count'))),
+        el('td', { class: 'num' }, num(pick(s, 'zk_watch_count', ''))),
+        el('td', { class: 'num' }, num(pick(s, 'zk_ephemerals_count', ''))),
+        el('td', { class: 'num' }, num(pick(s, 'zk_num_alive_connections', 'Connections'))),
+        el('td', { class: 'num' }, s.mntr?.zk_avg_latency ?? (s.srvr?.['Latency min/avg/max'] || '').split('/')[1] ?? ''),
+        el('td', { class: 'muted' }, (pick(s, 'zk_version', 'Zookeeper version') || '').split(',')[0]),
+        el('td', { class: s.error && !s.mntr && !s.srvr ? 'error' : 'muted' }, s.error || '')))),
+      el('p', { class: 'muted' }, 'From the four-letter words mntr and srvr (a server answers only those in its 4lw.commands.whitelist).'),
+      r.servers.filter((s) => s.mntr).map((s) => el('details', {},
+        el('summary', {}, `mntr of ${s.address}`),
+        table(['key', 'value'], Object.entries(s.mntr).map(([k, v]) => el('tr', {}, el('td', { class: 'mono' }, k), el('td', { class: 'mono' }, v)))))));
+  } catch (e) {
+    box.replaceChildren(el('h2', {}, 'Servers'), el('p', { class: 'error' }, e.message));
+  }
+  return box;
+}
+
 export async function coord(params) {
   useCss('pages/coord.css');
   const path = params.get('path') || '/';
@@ -88,5 +119,6 @@ export async function coord(params) {
         n.children_truncated ? el('p', { class: 'muted' }, `showing the first ${fmtNum(n.children.length)} (sorted)`) : null),
       el('div', {},
         el('h2', {}, 'Data'), dataView(n),
-        el('h2', {}, 'Stat'), statTable(n.stat))));
+        el('h2', {}, 'Stat'), statTable(n.stat))),
+    path === '/' ? await servers() : null);
 }
