@@ -17,8 +17,9 @@
  *       "points": [[t_ms, v], ...]}], "unknown": [ids not tracked]}
  * IDs: topic:bytes_in:<t>, topic:messages_in:<t>, topic:bytes_out:<t>
  * (rates per second, computed from consecutive counter samples; a counter
- * that went backwards (log reopened) counts from 0), group:lag:<g> (the
- * total lag in messages).  Each ID is percent-encoded on its own, so a
+ * that went backwards (log reopened) counts from 0), the same three for
+ * broker:<metric>:<broker.id> (every topic, tracked or not),
+ * group:lag:<g> (the total lag in messages).  Each ID is percent-encoded on its own, so a
  * ',' inside a group name is %2C; at most KF_HTTP_HIST_QUERY_MAX IDs.
  *
  * Bounds: at most KF_HTTP_HIST_MAX_TOPICS topic series and
@@ -49,7 +50,7 @@
 #define KF_HTTP_HIST_QUERY_MAX  64
 #define KF_HTTP_HIST_NAME_MAX   256
 
-enum kf_http_hist_kind { KF_HTTP_HIST_TOPIC, KF_HTTP_HIST_GROUP };
+enum kf_http_hist_kind { KF_HTTP_HIST_TOPIC, KF_HTTP_HIST_GROUP, KF_HTTP_HIST_BROKER };
 
 /* What a series ID names: kind, metric column, unit, rate or level. */
 static const struct kf_http_hist_metric {
@@ -62,12 +63,16 @@ static const struct kf_http_hist_metric {
     { "topic", "messages_in", "messages/s", KF_HTTP_HIST_TOPIC, 1, true },
     { "topic", "bytes_out", "bytes/s", KF_HTTP_HIST_TOPIC, 2, true },
     { "group", "lag", "messages", KF_HTTP_HIST_GROUP, 0, false },
+    { "broker", "bytes_in", "bytes/s", KF_HTTP_HIST_BROKER, 0, true },
+    { "broker", "messages_in", "messages/s", KF_HTTP_HIST_BROKER, 1, true },
+    { "broker", "bytes_out", "bytes/s", KF_HTTP_HIST_BROKER, 2, true },
 };
 #define KF_HTTP_HIST_NMETRICS \
     (sizeof kf_http_hist_metrics / sizeof kf_http_hist_metrics[0])
 
 static const int kf_http_hist_cols[] = { [KF_HTTP_HIST_TOPIC] = 3,
-                                         [KF_HTTP_HIST_GROUP] = 1 };
+                                         [KF_HTTP_HIST_GROUP] = 1,
+                                         [KF_HTTP_HIST_BROKER] = 3 };
 
 struct kf_http_hist_series {
     enum kf_http_hist_kind kind;
@@ -87,10 +92,15 @@ struct kf_http_hist {
     int64_t                     interval_ms;
     uint64_t                    samples; /* taken so far; the next is #samples */
     int64_t                    *ts;      /* cap wall-clock times, same ring */
-    struct kf_http_hist_series *s[KF_HTTP_HIST_MAX_TOPICS + KF_HTTP_HIST_MAX_GROUPS];
+    struct kf_http_hist_series *s[KF_HTTP_HIST_MAX_TOPICS + KF_HTTP_HIST_MAX_GROUPS + 1];
     int                         ns, ntopics, ngroups;
     int                         untracked_topics, untracked_groups;
     int                         prev_untracked_topics; /* at the sample before */
+    /* the broker's series: every topic, tracked or not.  Accumulated
+     * from the sum's growth, so that a deleted topic (its counters leave
+     * the sum) does not make it go backwards. */
+    struct kf_http_hist_series *broker;
+    int64_t                     bsum[3], bacc[3];
 };
 
 /* ---- sampling ----------------------------------------------------------- */
@@ -171,18 +181,19 @@ static void kf_http_hist_sample(uv_timer_t *t)
     struct kf_topic    **ts;
     int                  n, i, j;
     int32_t              p;
+    int64_t              sum[3];
 
     for (i = 0; i < hi->ns; i++)
         hi->s[i]->seen = false;
     hi->prev_untracked_topics = hi->untracked_topics;
     hi->untracked_topics = hi->untracked_groups = 0;
     ts = kf_topics_list(hi->h->b->topics, &n);
+    for (i = 0; i < 3; i++)
+        sum[i] = 0;
     for (i = 0; i < n; i++) {
         struct kf_http_hist_series *s = kf_http_hist_get(hi, KF_HTTP_HIST_TOPIC, ts[i]->name);
         int64_t                     v[3] = { 0, 0, 0 };
 
-        if (s == NULL)
-            continue;
         for (p = 0; p < ts[i]->npart; p++) {
             uint64_t in, msgs, out;
 
@@ -193,9 +204,18 @@ static void kf_http_hist_sample(uv_timer_t *t)
             v[1] += (int64_t)msgs;
             v[2] += (int64_t)out;
         }
-        kf_http_hist_put(hi, s, v);
+        for (j = 0; j < 3; j++)
+            sum[j] += v[j];
+        if (s != NULL)
+            kf_http_hist_put(hi, s, v);
     }
     free(ts);
+    for (j = 0; j < 3; j++) {
+        if (sum[j] > hi->bsum[j])
+            hi->bacc[j] += sum[j] - hi->bsum[j];
+        hi->bsum[j] = sum[j];
+    }
+    kf_http_hist_put(hi, hi->broker, hi->bacc);
     kf_http_group_lags(hi->h, kf_http_hist_on_lag, hi);
     /* what is gone (deleted topic, removed group) frees its slot */
     for (i = j = 0; i < hi->ns; i++) {
@@ -206,7 +226,7 @@ static void kf_http_hist_sample(uv_timer_t *t)
         if (hi->s[i]->kind == KF_HTTP_HIST_TOPIC)
             hi->ntopics--;
         else
-            hi->ngroups--;
+            hi->ngroups--; /* the broker's series is seen at every sample */
         kf_http_hist_series_free(hi->s[i]);
     }
     hi->ns = j;
@@ -443,6 +463,17 @@ static int kf_http_hist_start(kf_http_t *h)
     /* one more point than the window: a rate needs two samples */
     hi->cap = (int)(secs / step) + 1;
     hi->ts = xcalloc((size_t)hi->cap, sizeof *hi->ts);
+    {
+        char id[16];
+
+        snprintf(id, sizeof id, "%d", (int)h->b->kc->broker_id);
+        hi->broker = xcalloc(1, sizeof *hi->broker);
+        hi->broker->kind = KF_HTTP_HIST_BROKER;
+        hi->broker->name = xstrdup(id);
+        hi->broker->from_zero = true; /* the counters start with the broker */
+        hi->broker->v = xcalloc((size_t)hi->cap * 3, sizeof *hi->broker->v);
+        hi->s[hi->ns++] = hi->broker;
+    }
     uv_timer_init(h->b->loop, &hi->timer);
     hi->timer.data = hi;
     uv_timer_start(&hi->timer, kf_http_hist_sample, 0, (uint64_t)hi->interval_ms);

@@ -487,6 +487,11 @@ def test_history_rates_from_kcat(broker):
     mine = {x["id"]: x for x in lst["series"] if x["name"] == "hist-a"}
     assert set(mine) == set(ids)
     assert mine[ids[0]]["total"] == n and mine[ids[0]]["unit"] == "messages/s"
+    # the broker's series counts every topic
+    b = history(broker.http_port, "broker:messages_in:0")["series"][0]
+    assert b["total"] == n and abs(integral(b, 1000) - n) < 1.0
+    assert {"broker:bytes_in:0", "broker:messages_in:0", "broker:bytes_out:0"} <= \
+        {x["id"] for x in lst["series"]}
     # a window, unknown ids, bad requests
     assert len(history(broker.http_port, ids[0], seconds=1)["series"][0]["points"]) <= 2
     h = history(broker.http_port, "topic:messages_in:nope", "group:lag:none", "bogus")
@@ -496,6 +501,35 @@ def test_history_rates_from_kcat(broker):
     assert jget(broker.http_port, "/api/v1/history?series=x&seconds=0")[0] == 400
     many = ",".join(["topic:bytes_in:x"] * 65)
     assert jget(broker.http_port, "/api/v1/history?series=" + many)[0] == 400
+
+
+def test_history_deleted_topic(broker):
+    """A deleted topic's series goes; the broker's total does not go back."""
+    from kafka.admin import KafkaAdminClient
+    for t, k in (("del-a", 300), ("del-b", 200)):
+        subprocess.run(["kcat", "-P", "-b", broker.bootstrap, "-t", t],
+                       input="".join(f"x{i}\n" for i in range(k)), text=True,
+                       check=True, timeout=60)
+    wait_until(lambda: history(broker.http_port, "broker:messages_in:0")["series"][0]
+               ["total"] == 500, 10, "500 in the broker's total")
+    a = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        a.delete_topics(["del-a"])
+    finally:
+        a.close()
+
+    def gone():
+        lst = jget(broker.http_port, "/api/v1/history/series")[1]
+        return not any(x["name"] == "del-a" for x in lst["series"]) and lst
+    wait_until(gone, 15, "del-a's series dropped", interval=0.2)
+    time.sleep(1.5)  # a few samples without del-a
+    h = history(broker.http_port, "broker:messages_in:0", "topic:messages_in:del-a",
+                "topic:messages_in:del-b")
+    b = h["series"][0]
+    assert b["id"] == "broker:messages_in:0" and b["total"] == 500
+    assert min(v for _, v in b["points"]) >= 0 and abs(integral(b, 1000) - 500) < 1.0
+    assert h["unknown"] == ["topic:messages_in:del-a"]
+    assert h["series"][1]["total"] == 200
 
 
 def test_history_group_lag_kafka_python(broker_factory):

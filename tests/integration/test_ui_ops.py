@@ -33,9 +33,22 @@ def test_ui_ops_pages(ui_env, supervisor_factory, tmp_path):  # noqa: F811
     c.close()
     shots = os.environ.get("ODRADEK_SCREENSHOTS") or str(tmp_path)
     os.makedirs(shots, exist_ok=True)
-    r = subprocess.run(["node", os.path.join(UI, "ops.mjs"),
-                        f"http://127.0.0.1:{bd.http_port}", topic, group, shots],
-                       capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+    proc = subprocess.Popen(["node", os.path.join(UI, "ops.mjs"),
+                             f"http://127.0.0.1:{bd.http_port}", topic, group, shots],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = []
+    try:
+        for line in proc.stdout:  # the script asks for a produce mid-way
+            out.append(line)
+            if line.strip() == "produce-follow":
+                subprocess.run(["kcat", "-P", "-b", bd.bootstrap, "-t", "ops-ui-follow"],
+                               input="one\n", text=True, check=True, timeout=30)
+        rc = proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read()
+    assert rc == 0 and "".join(out).strip().endswith("ok"), "".join(out) + err
     for name in ("10-coord", "11-supervisor", "12-charts", "13-charts-dark"):
         assert os.path.getsize(os.path.join(shots, name + ".png")) > 5000

@@ -2,7 +2,9 @@
 // odradek's UI with playwright-core: the coordination tree down to
 // /brokers/ids/0 and its JSON, the supervisor's programs and a log tail,
 // the charts (SVG paths with points, both themes).
-// Usage: node ops.mjs BASE_URL TOPIC GROUP SHOTS_DIR.  Exits non-zero with a
+// Usage: node ops.mjs BASE_URL TOPIC GROUP SHOTS_DIR; it prints
+// "produce-follow" when the caller should produce to topic ops-ui-follow
+// (the broker then logs its auto-creation, which the followed log shows).  Exits non-zero with a
 // message on the first failed check; any console error (CSP violations
 // included) or page error fails it too.
 import { chromium } from 'playwright-core';
@@ -78,6 +80,12 @@ try {
   await page.click('#sv-log-refresh');
   await page.waitForFunction(() => (document.querySelector('#sv-log-text')?.textContent || '').includes('http: listening on'));
   await page.screenshot({ path: `${shots}/11-supervisor.png`, fullPage: true });
+  // follow: a line the broker logs later shows up without a click
+  await page.check('#sv-log-follow');
+  const marker = 'auto-created topic ops-ui-follow';
+  check(!(await page.textContent('#sv-log-text')).includes(marker), 'marker not there yet');
+  console.log('produce-follow'); // the test produces to ops-ui-follow now
+  await page.waitForFunction((mk) => (document.querySelector('#sv-log-text')?.textContent || '').includes(mk), marker, { timeout: 15000 });
 
   // ---- charts: lines with points for the topic and the group
   await page.click('header nav a[href="#/charts"]');

@@ -61,8 +61,11 @@ export async function charts(params) {
       const list = await api('history/series');
       const topics = pickTopics(list);
       const groups = pickGroups(list);
+      // the broker's own series (every topic) leads each topic chart
+      const broker = list.series.find((x) => x.kind === 'broker');
       const ids = [];
       for (const c of CHARTS) {
+        if (c.kind === 'topic' && broker) ids.push(`broker:${c.metric}:${broker.name}`);
         for (const n of c.kind === 'topic' ? topics : groups) ids.push(`${c.kind}:${c.metric}:${n}`);
       }
       const seconds = Number(win.value);
@@ -77,6 +80,9 @@ export async function charts(params) {
       for (const c of CHARTS) {
         const names = c.kind === 'topic' ? topics : groups;
         const series = names.map((n) => ({ name: n, points: (byId.get(`${c.kind}:${c.metric}:${n}`) || { points: [] }).points }));
+        if (c.kind === 'topic' && broker) {
+          series.unshift({ name: 'all topics', points: (byId.get(`broker:${c.metric}:${broker.name}`) || { points: [] }).points });
+        }
         boxes[c.id].replaceChildren(lineChart({
           title: c.title, unit: c.unit, series, from, to, utc: prefs.utc,
           empty: c.kind === 'topic' ? 'no topics yet' : 'no consumer groups with committed offsets yet',
@@ -85,7 +91,7 @@ export async function charts(params) {
       const extra = [];
       if (list.untracked_topics) extra.push(`${list.untracked_topics} topics beyond the ${list.max_topics} tracked are not kept`);
       if (list.untracked_groups) extra.push(`${list.untracked_groups} groups beyond the ${list.max_groups} tracked are not kept`);
-      note.textContent = `The busiest ${TOP_TOPICS} topics and the ${TOP_GROUPS} groups with the most lag; one sample every ` +
+      note.textContent = `All topics together and the busiest ${TOP_TOPICS}; the ${TOP_GROUPS} groups with the most lag; one sample every ` +
         `${list.interval_ms / 1000} s, ${Math.round(list.seconds / 60)} min kept in the broker's memory since it started.` +
         (extra.length ? ' ' + extra.join('; ') + '.' : '');
       status.textContent = 'updated ' + new Date().toLocaleTimeString();

@@ -28,19 +28,27 @@ export async function supervisor(params) {
   const logBox = el('section', { id: 'sv-log', 'aria-live': 'polite' });
   const info = el('p', { class: 'muted', id: 'sv-info' });
   let selected = params.get('program') || '';
+  let follow = null; // the log's refresh timer while "Follow" is on
 
   async function showLog(name) {
     selected = name;
     const pre = el('pre', { id: 'sv-log-text' }, 'Loading…');
     const refresh = el('button', { type: 'button', id: 'sv-log-refresh' }, 'Refresh');
+    const box = el('input', { type: 'checkbox', id: 'sv-log-follow' });
     const meta = el('span', { class: 'muted' });
-    logBox.replaceChildren(el('h2', {}, `Log of ${name}`), el('p', { class: 'toolbar' }, refresh, meta), pre);
+    clearInterval(follow);
+    follow = null;
+    logBox.replaceChildren(el('h2', {}, `Log of ${name}`),
+      el('p', { class: 'toolbar' }, refresh, el('label', {}, box, ' Follow (every 2 s)'), meta), pre);
     const load = async () => {
       try {
         const r = await api(`supervisor/programs/${encodeURIComponent(name)}/log?bytes=${TAIL_BYTES}`);
+        const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
         pre.textContent = r.log || '(no output yet)';
         meta.textContent = `last ${fmtBytes(r.bytes)} of its output, kept in the supervisor's memory`;
-        pre.scrollTop = pre.scrollHeight;
+        meta.className = 'muted';
+        if (atEnd || !pre.dataset.loaded) pre.scrollTop = pre.scrollHeight;
+        pre.dataset.loaded = '1';
       } catch (e) {
         pre.textContent = '';
         meta.textContent = e.message;
@@ -48,6 +56,10 @@ export async function supervisor(params) {
       }
     };
     refresh.addEventListener('click', load);
+    box.addEventListener('change', () => {
+      clearInterval(follow);
+      follow = box.checked ? setInterval(load, 2000) : null;
+    });
     for (const b of progBox.querySelectorAll('button[data-program]')) {
       b.setAttribute('aria-pressed', String(b.dataset.program === name));
     }
@@ -92,7 +104,7 @@ export async function supervisor(params) {
 
   const s = await loadPrograms();
   const timer = setInterval(loadPrograms, REFRESH_MS);
-  onLeave(() => clearInterval(timer));
+  onLeave(() => { clearInterval(timer); clearInterval(follow); });
   if (s && s.supervised && selected) showLog(selected);
   return el('section', { id: 'supervisor-page' },
     el('h1', {}, 'Supervisor'), info, progBox, logBox);
