@@ -84,29 +84,47 @@ static int kf_http_ferr(char *err, size_t errsz, const char *fmt, ...)
 
 /* ---- regular expressions ------------------------------------------------ */
 
-int kf_http_stream_filter_regex(const char *pat, size_t n, void *re, char *err,
-                                size_t errsz)
-{
-    char   *z;
-    size_t  i;
-    int64_t product = 1;
-    int     rc;
+/* glibc compiles x+ as x x* and x{m,n} as m..n copies of x, so stacked or
+ * nested repetitions multiply the size of the compiled tree ("(a+)+" is
+ * 4 nodes, "a++++..." doubles per '+'): its memory and the compile time
+ * grow with the product.  This walks the pattern as glibc's parser sees
+ * it (groups, alternatives, bracket expressions, escapes, repetitions)
+ * and adds up the nodes a compile would make, giving up above
+ * KF_HTTP_FILTER_REGEX_NODES.  Returns the estimate, or -1 if too big or
+ * nested deeper than 32 groups. */
+#define KF_HTTP_FILTER_REGEX_NODES 4096
+#define KF_HTTP_FILTER_REGEX_DEPTH 32
 
-    if (n > KF_HTTP_FILTER_MAX_REGEX)
-        return kf_http_ferr(err, errsz, "regular expression longer than %d bytes",
-                            KF_HTTP_FILTER_MAX_REGEX);
-    if (memchr(pat, '\0', n) != NULL)
-        return kf_http_ferr(err, errsz, "NUL byte in a regular expression");
+static int64_t kf_http_re_size(const char *pat, size_t n)
+{
+    struct {
+        int64_t sum, last;
+    } st[KF_HTTP_FILTER_REGEX_DEPTH + 1];
+    int    d = 0;
+    size_t i;
+
+    st[0].sum = st[0].last = 0;
     for (i = 0; i < n; i++) {
-        if (pat[i] == '\\' && i + 1 < n) {
-            if (pat[i + 1] >= '1' && pat[i + 1] <= '9')
-                return kf_http_ferr(err, errsz,
-                                    "back-references (\\%c) are not supported",
-                                    pat[i + 1]);
-            i++;
-        } else if (pat[i] == '{') {
-            /* an interval {m}, {m,} or {m,n}: glibc unrolls it, so the
-             * product of every bound (nesting or not) is capped */
+        int64_t factor = -1;
+        char    ch = pat[i];
+
+        if (ch == '(') {
+            if (++d > KF_HTTP_FILTER_REGEX_DEPTH)
+                return -1;
+            st[d].sum = st[d].last = 0;
+            continue;
+        }
+        if (ch == ')' && d > 0) {
+            d--;
+            st[d].last = st[d + 1].sum + 1;
+            st[d].sum += st[d].last;
+        } else if (ch == '|') {
+            st[d].last = 0;
+        } else if (ch == '*' || ch == '?') {
+            factor = 1;
+        } else if (ch == '+') {
+            factor = 2;
+        } else if (ch == '{' && i + 1 < n && isdigit((unsigned char)pat[i + 1])) {
             int64_t m = 0, k = -1;
 
             for (i++; i < n && isdigit((unsigned char)pat[i]) && m <= 100000; i++)
@@ -116,14 +134,76 @@ int kf_http_stream_filter_regex(const char *pat, size_t n, void *re, char *err,
                 for (i++; i < n && isdigit((unsigned char)pat[i]) && k <= 100000; i++)
                     k = k * 10 + (pat[i] - '0');
             }
-            product *= (k > m ? k : m) + 1;
-            if (product > 1000)
-                return kf_http_ferr(err, errsz,
-                                    "repetition counts too large (their product "
-                                    "must stay under 1000)");
-            i--;
+            while (i < n && pat[i] != '}')
+                i++;
+            factor = (k > m ? k : m) + 1;
+        } else {
+            if (ch == '[') { /* a bracket expression is one node */
+                size_t j = i + 1;
+
+                if (j < n && pat[j] == '^')
+                    j++;
+                if (j < n && pat[j] == ']')
+                    j++;
+                while (j < n && pat[j] != ']') {
+                    if (pat[j] == '[' && j + 1 < n &&
+                        (pat[j + 1] == ':' || pat[j + 1] == '.' || pat[j + 1] == '=')) {
+                        char        close = pat[j + 1];
+                        const char *e = NULL;
+
+                        for (size_t q = j + 2; q + 1 < n; q++)
+                            if (pat[q] == close && pat[q + 1] == ']') {
+                                e = pat + q;
+                                break;
+                            }
+                        j = e ? (size_t)(e - pat) + 2 : j + 1;
+                        continue;
+                    }
+                    j++;
+                }
+                i = j;
+            } else if (ch == '\\') {
+                i++;
+            }
+            st[d].last = 1;
+            st[d].sum += 1;
         }
+        if (factor > 0) {
+            /* the item just before is repeated: add factor - 1 copies */
+            st[d].sum += st[d].last * (factor - 1) + 1;
+            st[d].last = st[d].last * factor + 1;
+        }
+        if (st[d].sum > KF_HTTP_FILTER_REGEX_NODES || st[d].last > KF_HTTP_FILTER_REGEX_NODES)
+            return -1;
     }
+    return st[0].sum;
+}
+
+int kf_http_stream_filter_regex(const char *pat, size_t n, void *re, char *err,
+                                size_t errsz)
+{
+    char  *z;
+    size_t i;
+    int    rc;
+
+    if (n > KF_HTTP_FILTER_MAX_REGEX)
+        return kf_http_ferr(err, errsz, "regular expression longer than %d bytes",
+                            KF_HTTP_FILTER_MAX_REGEX);
+    if (memchr(pat, '\0', n) != NULL)
+        return kf_http_ferr(err, errsz, "NUL byte in a regular expression");
+    for (i = 0; i + 1 < n; i++)
+        if (pat[i] == '\\') {
+            if (pat[i + 1] >= '1' && pat[i + 1] <= '9')
+                return kf_http_ferr(err, errsz,
+                                    "back-references (\\%c) are not supported",
+                                    pat[i + 1]);
+            i++;
+        }
+    if (kf_http_re_size(pat, n) < 0)
+        return kf_http_ferr(err, errsz,
+                            "regular expression too complex (nested or large "
+                            "repetitions, or groups nested deeper than %d)",
+                            KF_HTTP_FILTER_REGEX_DEPTH);
     z = xmalloc(n + 1);
     memcpy(z, pat, n);
     z[n] = '\0';

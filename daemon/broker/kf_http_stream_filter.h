@@ -18,9 +18,10 @@
  *              "!=" and "!~" are the negations of "=" and "~".
  * Regular expressions are bounded before regcomp (see
  * kf_http_stream_filter_regex): at most 1 KiB, no back-references (glibc
- * matches them by backtracking: exponential time), repetition counts
- * whose product is at most 1000 (glibc unrolls them: memory).  So compiling
- * one is cheap enough for the loop and matching is polynomial. */
+ * matches them by backtracking: exponential time), and at most 4096 nodes
+ * once glibc has unrolled x+ and x{m,n} (stacked or nested repetitions
+ * multiply: memory and compile time).  So compiling one is cheap enough
+ * for the loop and matching is polynomial. */
 #ifndef ODRADEK_KF_HTTP_STREAM_FILTER_H
 #define ODRADEK_KF_HTTP_STREAM_FILTER_H
 
@@ -34,12 +35,13 @@
 #define KF_HTTP_FILTER_MAX_QUERY 4096 /* bytes of a query */
 #define KF_HTTP_FILTER_MAX_TERMS 16
 #define KF_HTTP_FILTER_MAX_REGEX 1024 /* bytes of one pattern */
-/* A regular expression sees the first 8 KiB of a key, value or header:
+/* A regular expression sees the first 4 KiB of a key, value or header:
  * glibc's regexec tries every start position, so an unanchored pattern
- * such as "z+y" costs O(n^2) on n bytes (about 0.1 s at 8 KiB); the
- * search's time budget is checked between records, so this bounds how
- * far one record can overshoot it.  Substring and =, contains see all. */
-#define KF_HTTP_FILTER_REGEX_SPAN (8 * 1024)
+ * such as "z+y" costs O(n^2) on n bytes (measured: 0.2 s at 8 KiB of
+ * 'z', -O2); the search's time budget is checked between records, so this
+ * bounds how far one record can overshoot it (~50 ms a field).  Substring,
+ * = and contains see whole fields. */
+#define KF_HTTP_FILTER_REGEX_SPAN (4 * 1024)
 
 enum kf_http_filter_mode {
     KF_HTTP_FILTER_SUBSTRING,

@@ -10,7 +10,7 @@ import { messageRow, messageHeaders } from './tail.js';
 
 const HELP = [
   'substring: the text occurs in the key, a value or a header (name or value).',
-  'regex: POSIX extended regular expression (first 8 KiB of each field; no back-references).',
+  'regex: POSIX extended regular expression (first 4 KiB of each field; no back-references).',
   'filter: field op value, joined with "and" / "or" ("and" first), e.g.',
   '  header.type = order and value contains "EUR" or key ~ ^user-4[0-9]$',
   '  fields: key value header.<name> offset timestamp partition size',
