@@ -200,6 +200,13 @@ static void kf_http_sv_answer(struct kf_http_sv_call *k, int err, const char *wh
         buf_free(&body);
         return;
     }
+    if (k->in.len == 0 && (err == 0 || err == UV_ECONNRESET || err == UV_EPIPE)) {
+        /* the supervisor closes (unread request: a reset) on a peer it
+         * does not accept */
+        err = ERR_CLOSED;
+        why = "closed without an answer (is the broker's user allowed to use it? "
+              "root, the supervisor's user or the socket's group)";
+    }
     if (err != 0) {
         snprintf(reason, sizeof reason, "control socket %s: %s", k->socket, why);
         if (k->kind == KF_HTTP_SV_STATUS) {

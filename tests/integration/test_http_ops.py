@@ -145,6 +145,23 @@ def test_coord_tree_matches_kazoo(service, chroot):
         b.cleanup()
 
 
+def test_coord_node_acl_refused(service):
+    """A node whose ACL does not let the broker read it: 403."""
+    from kazoo.security import make_digest_acl
+    b = BrokerDaemon(service.connect, extra={"zookeeper.session.timeout.ms": 6000}).start()
+    k = KazooClient(hosts=service.connect, timeout=10,
+                    auth_data=[("digest", "ops:secret")])
+    k.start(timeout=10)
+    try:
+        k.create("/ops-secret", b"hidden", acl=[make_digest_acl("ops", "secret", all=True)])
+        status, e = node(b.http_port, "/ops-secret")
+        assert status == 403 and "ACL" in e["error"], e
+    finally:
+        k.stop()
+        k.close()
+        b.cleanup()
+
+
 def test_coord_servers_mntr_srvr(service):
     """Every server of zookeeper.connect with its mntr and srvr answers;
     an unreachable one says why."""
@@ -367,6 +384,32 @@ def test_not_supervised(broker_factory, tmp_path):
                                    "reason": f"control socket {missing}: no such file "
                                              "or directory"}
     assert jget(b.http_port, "/api/v1/supervisor/programs/broker/log")[0] == 503
+
+
+def test_supervisor_socket_that_refuses(broker_factory, tmp_path):
+    """The supervisor closes on a peer it does not accept (SO_PEERCRED):
+    supervised:false, saying so."""
+    path = str(tmp_path / "refuse.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(8)
+
+    def refuse():
+        for _ in range(2):
+            c, _ = srv.accept()
+            c.close()
+    th = threading.Thread(target=refuse, daemon=True)
+    th.start()
+    try:
+        b = broker_factory(extra={"http.supervisor.socket": path})
+        status, s = jget(b.http_port, "/api/v1/supervisor")
+        assert status == 200 and s["supervised"] is False
+        assert s["reason"].startswith(f"control socket {path}: closed without an answer")
+        status, e = jget(b.http_port, "/api/v1/supervisor/programs/broker/log")
+        assert status == 503 and "closed without an answer" in e["error"]
+        th.join(5)
+    finally:
+        srv.close()
 
 
 def test_supervisor_socket_that_never_answers(broker_factory, tmp_path):
