@@ -315,8 +315,6 @@ static void kf_http_coord_node(struct kf_http_ctx *x)
 
 /* ---- the servers' four-letter words ------------------------------------- */
 
-struct kf_http_coord_srv;
-
 /* The module's state (h->mod[KF_HTTP_MOD_COORD]): the probes in flight,
  * so that stop can end them at once. */
 struct kf_http_coord {
