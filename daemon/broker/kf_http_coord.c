@@ -1,12 +1,12 @@
 /* kf_http_coord: the coordination tree (children, Stat, data), read-only.
  * (Module of kf_http: see kf_http_int.h.)
  *
- * GET /api/v1/coord/node?path=/brokers/ids[&children=N][&max_data=B]
+ * GET /api/v1/coord/node?path=/brokers/ids[&children=N][&offset=K][&max_data=B]
  *   -> {"path", "chroot", "stat": {czxid, mzxid, ctime, mtime, version,
  *       cversion, aversion, ephemeralOwner, dataLength, numChildren,
  *       pzxid}, "data" (base64, null for null data), "data_truncated",
- *       "children" (sorted, the first N), "children_total",
- *       "children_truncated"}
+ *       "children" (sorted, N from the K-th), "children_offset",
+ *       "children_total", "children_truncated" (more after these)}
  *
  * It uses the broker's own ZooKeeper session (kf_zk_client): one getData
  * and one getChildren2 are queued (the session's FIFO answers them in
@@ -60,7 +60,7 @@ struct kf_http_coord_req {
     char            err[KF_HTTP_COORD_PATH_MAX + 128];
     char            path[KF_HTTP_COORD_PATH_MAX]; /* as asked (no chroot) */
     char            chroot[256];
-    int64_t         max_data, max_children;
+    int64_t         max_data, max_children, children_offset;
     struct zk_stat  stat;
     bool            have_stat;
     buf_t           data;   /* the node's data, cut at max_data */
@@ -140,8 +140,10 @@ static void kf_http_coord_json(struct kf_http_coord_req *q, buf_t *o)
             buf_put_u8(o, ',');
         kf_http_json_str(o, q->children[i]);
     }
-    buf_printf(o, "],\"children_total\":%d,\"children_truncated\":%s}\n",
-               q->children_total, q->nchildren < q->children_total ? "true" : "false");
+    buf_printf(o, "],\"children_offset\":%lld,\"children_total\":%d,"
+                  "\"children_truncated\":%s}\n",
+               (long long)q->children_offset, q->children_total,
+               q->children_offset + q->nchildren < q->children_total ? "true" : "false");
 }
 
 /* Both replies are in (or the request failed to queue): answer, free. */
@@ -204,7 +206,7 @@ static void kf_http_coord_on_children(zk_client_t *c, const struct zk_result *re
 {
     struct kf_http_coord_req *q = arg;
     char                    **all;
-    int32_t                   i, n;
+    int32_t                   i, n, from;
 
     (void)c;
     if (res->err != 0) {
@@ -213,16 +215,17 @@ static void kf_http_coord_on_children(zk_client_t *c, const struct zk_result *re
         return;
     }
     n = res->nchildren > 0 ? res->nchildren : 0;
-    /* sort pointers into the reply, copy only the first max_children */
+    /* sort pointers into the reply, copy only the page asked for */
     all = xcalloc((size_t)n + 1, sizeof *all);
     for (i = 0; i < n; i++)
         all[i] = (char *)res->children[i];
     qsort(all, (size_t)n, sizeof *all, kf_http_coord_cmp);
     q->children_total = n;
-    q->nchildren = n < q->max_children ? n : (int32_t)q->max_children;
+    from = q->children_offset < n ? (int32_t)q->children_offset : n;
+    q->nchildren = n - from < q->max_children ? n - from : (int32_t)q->max_children;
     q->children = xcalloc((size_t)q->nchildren + 1, sizeof *q->children);
     for (i = 0; i < q->nchildren; i++)
-        q->children[i] = xstrdup(all[i]);
+        q->children[i] = xstrdup(all[from + i]);
     free(all);
     kf_http_coord_finish(q);
 }
@@ -262,6 +265,7 @@ static void kf_http_coord_node(struct kf_http_ctx *x)
     const char               *chroot = strcmp(kc->zk_chroot, "/") == 0 ? "" : kc->zk_chroot;
     int64_t                   max_data = KF_HTTP_COORD_DATA_MAX;
     int64_t                   max_children = KF_HTTP_COORD_CHILDREN_DEF;
+    int64_t                   offset = 0;
     int                       rc;
 
     rc = http_query_get(x->req->query, "path", path, sizeof path);
@@ -273,8 +277,10 @@ static void kf_http_coord_node(struct kf_http_ctx *x)
         return;
     }
     if (kf_http_query_int(x, "children", 0, KF_HTTP_COORD_CHILDREN_MAX, &max_children) < 0 ||
+        kf_http_query_int(x, "offset", 0, INT32_MAX, &offset) < 0 ||
         kf_http_query_int(x, "max_data", 0, KF_HTTP_COORD_DATA_MAX, &max_data) < 0) {
-        kf_http_error(x, 400, "children must be in 0..10000, max_data in 0..1048576");
+        kf_http_error(x, 400, "children must be in 0..10000, offset >= 0, max_data in "
+                              "0..1048576");
         return;
     }
     if (x->h->b->kc->zk_hosts[0] == '\0') {
@@ -295,6 +301,7 @@ static void kf_http_coord_node(struct kf_http_ctx *x)
     q->status = 200;
     q->max_data = max_data;
     q->max_children = max_children;
+    q->children_offset = offset;
     snprintf(q->path, sizeof q->path, "%s", path);
     snprintf(q->chroot, sizeof q->chroot, "%s", chroot);
     /* callbacks never run from inside the calls: reserve after queueing */

@@ -128,6 +128,11 @@ def test_coord_tree_matches_kazoo(service, chroot):
         assert n["children"] == [f"c{i:02d}" for i in range(10)]
         assert n["children_total"] == 30 and n["children_truncated"] is True
         assert b64(n["data"]) == b"\x00\x01\xffb" and n["data_truncated"] is True
+        status, n = node(b.http_port, "/ops-test", children=10, offset=25)
+        assert n["children"] == [f"c{i:02d}" for i in range(25, 30)]
+        assert n["children_offset"] == 25 and n["children_truncated"] is False
+        status, n = node(b.http_port, "/ops-test", offset=99)
+        assert status == 200 and n["children"] == [] and n["children_total"] == 30
         k.create(base + "/empty", b"")
         status, n = node(b.http_port, "/ops-test/empty")
         assert status == 200 and n["data"] == "" and n["stat"]["dataLength"] == 0
@@ -138,6 +143,7 @@ def test_coord_tree_matches_kazoo(service, chroot):
             status, e = node(b.http_port, bad)
             assert status == 400, bad
         assert jget(b.http_port, "/api/v1/coord/node?path=/&children=99999")[0] == 400
+        assert jget(b.http_port, "/api/v1/coord/node?path=/&offset=-1")[0] == 400
         assert jget(b.http_port, "/api/v1/coord/node")[1]["path"] == "/"
     finally:
         k.stop()

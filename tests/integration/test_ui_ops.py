@@ -31,6 +31,17 @@ def test_ui_ops_pages(ui_env, supervisor_factory, tmp_path):  # noqa: F811
     c.assign([tp])
     c.commit({tp: OffsetAndMetadata(120, "")})
     c.close()
+    # a node with more children than a page holds (1000)
+    from kazoo.client import KazooClient
+    k = KazooClient(hosts=f"127.0.0.1:{bd.zk_port}", timeout=10)
+    k.start(timeout=10)
+    try:
+        k.create("/many")
+        for r in [k.create_async(f"/many/n{i:04d}") for i in range(1005)]:
+            r.get(timeout=30)
+    finally:
+        k.stop()
+        k.close()
     shots = os.environ.get("ODRADEK_SCREENSHOTS") or str(tmp_path)
     os.makedirs(shots, exist_ok=True)
     proc = subprocess.Popen(["node", os.path.join(UI, "ops.mjs"),

@@ -67,6 +67,16 @@ try {
   check((await page.textContent('#coord-error')).includes('no such node'), 'missing node message');
   expect404 = false;
 
+  // children beyond a page: next / previous
+  await page.goto(base + '/#/coord?path=' + encodeURIComponent('/many'));
+  await page.waitForSelector('#coord-children-pages');
+  check((await page.textContent('#coord-children-pages span')) === '1–1,000 of 1,005 (sorted)', 'first page of children');
+  check((await page.$$('#coord-children li')).length === 1000, '1000 children listed');
+  await page.click('#coord-children-next');
+  await page.waitForFunction(() => document.querySelectorAll('#coord-children li').length === 5);
+  check((await page.textContent('#coord-children li')) === 'n1000', 'second page starts at n1000');
+  check(!(await page.isVisible('#coord-children-next')), 'no next page after the last');
+
   // ---- supervisor: programs, then the broker's log
   await page.click('header nav a[href="#/supervisor"]');
   await page.waitForSelector('#sv-programs tr[data-name=broker]');

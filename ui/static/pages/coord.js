@@ -4,7 +4,8 @@
 // zookeeper.connect, which the page names.
 import { api, el, table, fmtTime, fmtNum, b64bytes, views, useCss } from '../lib.js';
 
-const link = (path) => '#/coord?path=' + encodeURIComponent(path);
+const link = (path, offset) => '#/coord?path=' + encodeURIComponent(path) + (offset ? '&offset=' + offset : '');
+const PAGE = 1000; // children per page
 
 function breadcrumb(path) {
   const parts = path.split('/').filter(Boolean);
@@ -94,10 +95,11 @@ async function servers() {
 export async function coord(params) {
   useCss('pages/coord.css');
   const path = params.get('path') || '/';
+  const offset = Math.max(0, Number(params.get('offset')) || 0);
   const head = el('div', {}, el('h1', {}, 'Coordination tree'), breadcrumb(path));
   let n;
   try {
-    n = await api('coord/node?path=' + encodeURIComponent(path));
+    n = await api('coord/node?path=' + encodeURIComponent(path) + `&children=${PAGE}&offset=${offset}`);
   } catch (e) {
     const up = path.replace(/\/[^/]*$/, '') || '/';
     return el('section', { id: 'coord-page' }, head,
@@ -116,7 +118,12 @@ export async function coord(params) {
         el('h2', {}, `Children (${fmtNum(n.children_total)})`),
         path !== '/' ? el('p', {}, el('a', { href: link(path.replace(/\/[^/]*$/, '') || '/') }, '↑ parent')) : null,
         kids,
-        n.children_truncated ? el('p', { class: 'muted' }, `showing the first ${fmtNum(n.children.length)} (sorted)`) : null),
+        n.children_total > n.children.length
+          ? el('p', { class: 'toolbar', id: 'coord-children-pages' },
+            el('span', { class: 'muted' }, `${fmtNum(n.children_offset + 1)}–${fmtNum(n.children_offset + n.children.length)} of ${fmtNum(n.children_total)} (sorted)`),
+            n.children_offset > 0 ? el('a', { href: link(path, Math.max(0, n.children_offset - PAGE)), class: 'button' }, '← previous') : null,
+            n.children_truncated ? el('a', { href: link(path, n.children_offset + n.children.length), class: 'button', id: 'coord-children-next' }, 'next →') : null)
+          : null),
       el('div', {},
         el('h2', {}, 'Data'), dataView(n),
         el('h2', {}, 'Stat'), statTable(n.stat))),
