@@ -90,8 +90,8 @@ static int kf_http_ferr(char *err, size_t errsz, const char *fmt, ...)
  * grow with the product.  This walks the pattern as glibc's parser sees
  * it (groups, alternatives, bracket expressions, escapes, repetitions)
  * and adds up the nodes a compile would make, giving up above
- * KF_HTTP_FILTER_REGEX_NODES.  Returns the estimate, or -1 if too big or
- * nested deeper than 32 groups. */
+ * KF_HTTP_FILTER_REGEX_NODES.  Returns the estimate, -1 if too big or
+ * nested deeper than 32 groups, -2 for a repetition of a repetition. */
 #define KF_HTTP_FILTER_REGEX_NODES 4096
 #define KF_HTTP_FILTER_REGEX_DEPTH 32
 
@@ -102,11 +102,20 @@ static int64_t kf_http_re_size(const char *pat, size_t n)
     } st[KF_HTTP_FILTER_REGEX_DEPTH + 1];
     int    d = 0;
     size_t i;
+    bool   quant = false; /* the previous token was a repetition */
 
     st[0].sum = st[0].last = 0;
     for (i = 0; i < n; i++) {
         int64_t factor = -1;
         char    ch = pat[i];
+        bool    was_quant = quant;
+
+        quant = ch == '*' || ch == '?' || ch == '+' ||
+                (ch == '{' && i + 1 < n && isdigit((unsigned char)pat[i + 1]));
+        /* "a+?", "a**", "a{2}+": undefined in POSIX ERE; glibc nests the
+         * epsilon loops and its closure computation explodes */
+        if (quant && was_quant)
+            return -2;
 
         if (ch == '(') {
             if (++d > KF_HTTP_FILTER_REGEX_DEPTH)
@@ -199,6 +208,9 @@ int kf_http_stream_filter_regex(const char *pat, size_t n, void *re, char *err,
                                     pat[i + 1]);
             i++;
         }
+    if (kf_http_re_size(pat, n) == -2)
+        return kf_http_ferr(err, errsz, "stacked repetition operators (a+?, a**, "
+                                        "a{2}+) are not supported");
     if (kf_http_re_size(pat, n) < 0)
         return kf_http_ferr(err, errsz,
                             "regular expression too complex (nested or large "

@@ -91,7 +91,7 @@ export async function search(topic, params) {
     const pos = (d.positions || []).filter((p) => p.offset < p.end);
     const where = pos.length ? `; next: ${pos.slice(0, 4).map((p) => `p${p.partition}@${fmtNum(p.offset)}`).join(', ')}${pos.length > 4 ? '…' : ''}` : '';
     return `scanned ${fmtNum(d.scanned_records)} of ${fmtNum(total)} records (${fmtBytes(d.scanned_bytes)}), ` +
-      `${fmtNum(d.matches)} matches, ${(d.elapsed_ms / 1000).toFixed(1)} s${where}`;
+      `${fmtNum(d.matches)} ${d.matches === 1 ? 'match' : 'matches'}, ${(d.elapsed_ms / 1000).toFixed(1)} s${where}`;
   }
 
   const reasons = {

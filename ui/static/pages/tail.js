@@ -139,8 +139,8 @@ export async function tail(topic) {
         state.textContent = 'ended' + (d && d.reason ? ': ' + d.reason : '');
         state.dataset.state = 'ended';
       },
-      error(e) {
-        state.textContent = 'error: ' + e.message;
+      error(e) { // a failed request (ApiError) or the broker's error event
+        state.textContent = 'error: ' + (e.message || e.error);
         state.dataset.state = 'error';
       },
     });
