@@ -123,7 +123,8 @@ struct kf_http_sjob {
     uint64_t               records, bytes, matches;
     int                    status;
     buf_t                  out; /* one JSON object a line */
-    buf_t                  scratch, rescratch;
+    buf_t                  scratch;
+    struct kf_http_filter_scratch fsc;
 };
 
 struct kf_http_streams {
@@ -236,7 +237,7 @@ static int kf_http_sjob_rec(void *arg, const struct kf_http_rec *r)
             .headers = r->headers, .headers_len = r->headers_len,
         };
 
-        if (kf_http_stream_filter_match(s->filter, &fr, &j->rescratch)) {
+        if (kf_http_stream_filter_match(s->filter, &fr, &j->fsc)) {
             kf_http_rec_json(&j->out, r, j->partition, s->max_value);
             buf_put_u8(&j->out, '\n');
             j->matches++;
@@ -297,7 +298,7 @@ static void kf_http_sjob_work(uv_work_t *w)
     }
     buf_free(&bytes);
     buf_free(&j->scratch);
-    buf_free(&j->rescratch);
+    kf_http_stream_filter_scratch_free(&j->fsc);
 }
 
 static void kf_http_sjob_done(uv_work_t *w, int status);

@@ -13,9 +13,13 @@
 #include <string.h>
 
 #include "err.h"
+#include "json.h"
 #include "xalloc.h"
 
-enum kf_http_ffield { F_KEY, F_VALUE, F_HEADER, F_OFFSET, F_TIMESTAMP, F_PARTITION, F_SIZE };
+enum kf_http_ffield {
+    F_KEY, F_VALUE, F_HEADER, F_OFFSET, F_TIMESTAMP, F_PARTITION, F_SIZE,
+    F_JKEY, F_JVALUE, /* key.<path>, value.<path>: inside JSON */
+};
 enum kf_http_fop { OP_EQ, OP_NE, OP_RE, OP_NRE, OP_CONTAINS, OP_LT, OP_LE, OP_GT, OP_GE };
 
 /* Fields and operators: the language is these two tables. */
@@ -44,6 +48,7 @@ static const struct {
 };
 
 #define KF_HTTP_FILTER_MAX_VALUE 1024 /* bytes of one term's value */
+#define KF_HTTP_FILTER_MAX_PATH  8    /* segments of a JSON path */
 
 struct kf_http_fterm {
     enum kf_http_ffield field;
@@ -54,6 +59,10 @@ struct kf_http_fterm {
     char               *text;      /* value bytes (text fields) */
     size_t              text_len;
     int64_t             num;       /* numeric fields */
+    char               *path;      /* F_JKEY/F_JVALUE: segments, NUL-separated */
+    int                 nseg;
+    double              dnum;      /* the value as a number, for JSON */
+    bool                have_dnum;
     regex_t             re;        /* OP_RE / OP_NRE */
     bool                have_re;
 };
@@ -234,12 +243,14 @@ int kf_http_stream_filter_regex(const char *pat, size_t n, void *re, char *err,
  * interceptor reads up to the NUL); REG_STARTEND lets a value's own NUL
  * bytes be matched past. */
 static bool kf_http_re_match(const regex_t *re, const uint8_t *p, size_t n,
-                             buf_t *scratch)
+                             struct kf_http_filter_scratch *sc)
 {
     regmatch_t m[1];
 
     if (n > KF_HTTP_FILTER_REGEX_SPAN)
         n = KF_HTTP_FILTER_REGEX_SPAN;
+
+    buf_t *scratch = &sc->re;
 
     scratch->len = 0;
     buf_reserve(scratch, n + 1);
@@ -357,7 +368,29 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
     if (n == 0)
         return kf_http_ferr(err, errsz, "a field is expected before '%.*s'",
                             (int)(x->end - x->p > 10 ? 10 : x->end - x->p), x->p);
-    if (n > 7 && strncmp(w, "header.", 7) == 0) {
+    if ((n > 6 && strncmp(w, "value.", 6) == 0) || (n > 4 && strncmp(w, "key.", 4) == 0)) {
+        size_t k, at = w[0] == 'v' ? 6 : 4;
+
+        t->field = w[0] == 'v' ? F_JVALUE : F_JKEY;
+        t->path = xmalloc(n - at + 1);
+        memcpy(t->path, w + at, n - at);
+        t->path[n - at] = '\0';
+        t->nseg = 1;
+        for (k = 0; k < n - at; k++)
+            if (t->path[k] == '.') {
+                t->path[k] = '\0';
+                t->nseg++;
+            }
+        for (k = 0; k + 1 < n - at; k++)
+            if (t->path[k] == '\0' && t->path[k + 1] == '\0')
+                break;
+        if (t->nseg > KF_HTTP_FILTER_MAX_PATH || t->path[0] == '\0' ||
+            t->path[n - at - 1] == '\0' || k + 1 < n - at)
+            return kf_http_ferr(err, errsz, "a JSON path has 1..%d non-empty parts",
+                                KF_HTTP_FILTER_MAX_PATH);
+        numeric = false;
+        found = true;
+    } else if (n > 7 && strncmp(w, "header.", 7) == 0) {
         t->field = F_HEADER;
         t->header_len = n - 7;
         t->header = xmalloc(n - 7 + 1);
@@ -382,7 +415,9 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
         size_t k = strlen(kf_http_fops[i].name);
 
         if ((size_t)(x->end - x->p) >= k && strncasecmp(x->p, kf_http_fops[i].name, k) == 0) {
-            if (numeric ? !kf_http_fops[i].numeric : !kf_http_fops[i].text)
+            bool json = t->field == F_JKEY || t->field == F_JVALUE;
+
+            if (!json && (numeric ? !kf_http_fops[i].numeric : !kf_http_fops[i].text))
                 return kf_http_ferr(err, errsz, "operator %s does not apply to %s",
                                     kf_http_fops[i].name,
                                     numeric ? "a numeric field" : "key, value or headers");
@@ -416,6 +451,15 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
         memcpy(t->text, val->data, val->len);
     t->text[val->len] = '\0';
     t->text_len = val->len;
+    if (t->field == F_JKEY || t->field == F_JVALUE) {
+        errno = 0;
+        t->dnum = strtod(t->text, &end);
+        t->have_dnum = val->len > 0 && *end == '\0' && errno == 0 &&
+                       strlen(t->text) == val->len;
+        if (!t->have_dnum && (t->op == OP_LT || t->op == OP_LE || t->op == OP_GT ||
+                              t->op == OP_GE))
+            return kf_http_ferr(err, errsz, "'%s' is not a number", t->text);
+    }
     if (t->op == OP_RE || t->op == OP_NRE) {
         if ((rc = kf_http_stream_filter_regex(t->text, t->text_len, &t->re, err, errsz)) < 0)
             return rc;
@@ -509,6 +553,7 @@ void kf_http_stream_filter_free(kf_http_filter_t *f)
     if (f == NULL)
         return;
     for (i = 0; i < f->nterms; i++) {
+        free(f->t[i].path);
         free(f->t[i].header);
         free(f->t[i].text);
         if (f->t[i].have_re)
@@ -523,7 +568,8 @@ void kf_http_stream_filter_free(kf_http_filter_t *f)
 /* ---- matching ----------------------------------------------------------- */
 
 /* Does s (null: never) satisfy a text term's positive operator? */
-static bool kf_http_ftext(const struct kf_http_fterm *t, slice_t s, buf_t *scratch)
+static bool kf_http_ftext(const struct kf_http_fterm *t, slice_t s,
+                          struct kf_http_filter_scratch *scratch)
 {
     if (s.n < 0)
         return false;
@@ -553,12 +599,19 @@ static int64_t kf_http_fnum(const struct kf_http_filter_rec *r, enum kf_http_ffi
     }
 }
 
+static bool kf_http_fjson_match(const struct kf_http_fterm *t,
+                                const struct kf_http_filter_rec *r,
+                                struct kf_http_filter_scratch *sc);
+
 static bool kf_http_fterm_match(const struct kf_http_fterm *t,
-                                const struct kf_http_filter_rec *r, buf_t *scratch)
+                                const struct kf_http_filter_rec *r,
+                                struct kf_http_filter_scratch *scratch)
 {
     bool pos = false;
 
-    if (t->field == F_KEY || t->field == F_VALUE) {
+    if (t->field == F_JKEY || t->field == F_JVALUE) {
+        return kf_http_fjson_match(t, r, scratch);
+    } else if (t->field == F_KEY || t->field == F_VALUE) {
         pos = kf_http_ftext(t, t->field == F_KEY ? r->key : r->value, scratch);
     } else if (t->field == F_HEADER) {
         rd_t    hr = rd_init(r->headers, r->headers_len);
@@ -593,7 +646,91 @@ static bool kf_http_fterm_match(const struct kf_http_fterm *t,
     return t->op == OP_NE || t->op == OP_NRE ? !pos : pos;
 }
 
-static bool kf_http_fany(const kf_http_filter_t *f, slice_t s, buf_t *scratch)
+/* The key (0) or value (1) of the record parsed as JSON, once per record
+ * (NULL: not JSON).  Bounded by json.h: depth 32, 10000 nodes. */
+static const struct json *kf_http_fjson_doc(const struct kf_http_filter_rec *r, int which,
+                                            struct kf_http_filter_scratch *sc)
+{
+    slice_t s = which ? r->value : r->key;
+
+    if (sc->state[which] == 0) {
+        sc->state[which] = -1;
+        if (s.n > 0 && json_parse(&sc->arena, s.p, (size_t)s.n, &sc->doc[which], NULL) == 0)
+            sc->state[which] = 1;
+    }
+    return sc->state[which] == 1 ? sc->doc[which] : NULL;
+}
+
+static bool kf_http_fjson_match(const struct kf_http_fterm *t,
+                                const struct kf_http_filter_rec *r,
+                                struct kf_http_filter_scratch *sc)
+{
+    const struct json *node = kf_http_fjson_doc(r, t->field == F_JVALUE, sc);
+    const char        *seg = t->path;
+    char               num[40];
+    slice_t            text = { NULL, -1 };
+    bool               pos = false;
+    int                k;
+
+    for (k = 0; k < t->nseg && node != NULL; k++, seg += strlen(seg) + 1) {
+        if (node->type == JSON_OBJECT) {
+            node = json_get(node, seg);
+        } else if (node->type == JSON_ARRAY && isdigit((unsigned char)seg[0])) {
+            long idx = strtol(seg, NULL, 10);
+
+            for (node = node->child; node != NULL && idx > 0; idx--)
+                node = node->next;
+        } else {
+            node = NULL;
+        }
+    }
+    if (node != NULL && node->type == JSON_NUMBER && t->have_dnum) {
+        switch (t->op) {
+        case OP_LT:
+            return node->num < t->dnum;
+        case OP_LE:
+            return node->num <= t->dnum;
+        case OP_GT:
+            return node->num > t->dnum;
+        case OP_GE:
+            return node->num >= t->dnum;
+        case OP_EQ:
+            return node->num == t->dnum;
+        case OP_NE:
+            return node->num != t->dnum;
+        default:
+            break;
+        }
+    }
+    if (t->op == OP_LT || t->op == OP_LE || t->op == OP_GT || t->op == OP_GE)
+        return false; /* not a number there */
+    if (node != NULL) {
+        if (node->type == JSON_STRING)
+            text = (slice_t){ (const uint8_t *)node->str, (int32_t)node->len };
+        else if (node->type == JSON_BOOL)
+            text = (slice_t){ (const uint8_t *)(node->b ? "true" : "false"), node->b ? 4 : 5 };
+        else if (node->type == JSON_NULL)
+            text = (slice_t){ (const uint8_t *)"null", 4 };
+        else if (node->type == JSON_NUMBER) {
+            int m = node->is_int ? snprintf(num, sizeof num, "%lld", (long long)node->i)
+                                 : snprintf(num, sizeof num, "%.15g", node->num);
+
+            text = (slice_t){ (const uint8_t *)num, m };
+        }
+        pos = kf_http_ftext(t, text, sc);
+    }
+    return t->op == OP_NE || t->op == OP_NRE ? !pos : pos;
+}
+
+void kf_http_stream_filter_scratch_free(struct kf_http_filter_scratch *sc)
+{
+    buf_free(&sc->re);
+    arena_free(&sc->arena);
+    sc->state[0] = sc->state[1] = 0;
+}
+
+static bool kf_http_fany(const kf_http_filter_t *f, slice_t s,
+                         struct kf_http_filter_scratch *scratch)
 {
     if (s.n <= 0)
         return false;
@@ -603,11 +740,16 @@ static bool kf_http_fany(const kf_http_filter_t *f, slice_t s, buf_t *scratch)
 }
 
 bool kf_http_stream_filter_match(const kf_http_filter_t *f,
-                                 const struct kf_http_filter_rec *r, buf_t *scratch)
+                                 const struct kf_http_filter_rec *r,
+                                 struct kf_http_filter_scratch *scratch)
 {
     int  i;
     bool group = true;
 
+    if (scratch->state[0] != 0 || scratch->state[1] != 0) { /* a new record */
+        scratch->state[0] = scratch->state[1] = 0;
+        arena_reset(&scratch->arena);
+    }
     if (f->mode != KF_HTTP_FILTER_EXPR) {
         if ((f->in & KF_HTTP_FILTER_IN_KEY) && kf_http_fany(f, r->key, scratch))
             return true;

@@ -10,7 +10,12 @@
  *              with "and" binding tighter than "or", no parentheses;
  *              term = field op value:
  *                field  key | value | header.<name> | offset | timestamp |
- *                       partition | size (key + value bytes)
+ *                       partition | size (key + value bytes) |
+ *                       value.<path> | key.<path>: the key or value parsed
+ *                       as JSON, members by name, array items by index
+ *                       ("value.order.items.0.sku"); a string compares as
+ *                       its text, a number numerically (or as its text),
+ *                       true/false/null as those words
  *                op     = (or ==)  !=  ~ (regex)  !~  contains
  *                       < <= > >=   (the last four on numeric fields only)
  *                value  a bare word, or "quoted" with \" \\ \n \t \xHH
@@ -29,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "rd.h"
 
@@ -76,10 +82,22 @@ int  kf_http_stream_filter_parse(const char *q, size_t n, enum kf_http_filter_mo
                                  size_t errsz);
 void kf_http_stream_filter_free(kf_http_filter_t *f);
 
-/* Does r match?  scratch: the caller's buffer for NUL-terminated copies
- * handed to regexec.  Safe on several threads with distinct scratch. */
+/* What matching needs, one per thread: NUL-terminated copies for regexec,
+ * an arena for a key or value parsed as JSON (once per record).  Zeroed
+ * is ready; free with kf_http_stream_filter_scratch_free. */
+struct json;
+struct kf_http_filter_scratch {
+    buf_t        re;
+    arena_t      arena;
+    struct json *doc[2];   /* key, value parsed as JSON */
+    int8_t       state[2]; /* 0 not tried, 1 parsed, -1 not JSON */
+};
+void kf_http_stream_filter_scratch_free(struct kf_http_filter_scratch *sc);
+
+/* Does r match?  Safe on several threads with distinct scratch. */
 bool kf_http_stream_filter_match(const kf_http_filter_t *f,
-                                 const struct kf_http_filter_rec *r, buf_t *scratch);
+                                 const struct kf_http_filter_rec *r,
+                                 struct kf_http_filter_scratch *sc);
 
 /* The bounds above, then regcomp(REG_EXTENDED | REG_NOSUB).  re points to
  * a regex_t.  0, or ERR_MALFORMED with the reason in err. */

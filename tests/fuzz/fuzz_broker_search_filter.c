@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     kf_http_filter_t         *f = NULL;
     char                      err[256];
-    buf_t                     scratch = BUF_INIT;
+    struct kf_http_filter_scratch scratch;
     struct kf_http_filter_rec r[3];
     enum kf_http_filter_mode  mode;
     int                       rc, i;
@@ -35,10 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(rc == 0 && f != NULL);
     memset(r, 0, sizeof r);
+    memset(&scratch, 0, sizeof scratch);
     r[0].offset = 7;
     r[0].timestamp = 1700000000000;
     r[0].key = (slice_t){ (const uint8_t *)"k7", 2 };
-    r[0].value = (slice_t){ (const uint8_t *)"{\"n\": 7, \"color\": \"red\"}", 24 };
+    r[0].value = (slice_t){ (const uint8_t *)"{\"n\": 7, \"c\": [\"red\", 1.5, true, null]}", 39 };
     r[0].nheaders = 2;
     r[0].headers = hdrs;
     r[0].headers_len = sizeof hdrs;
@@ -58,6 +59,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < 3; i++)
         (void)kf_http_stream_filter_match(f, &r[i], &scratch);
     kf_http_stream_filter_free(f);
-    buf_free(&scratch);
+    kf_http_stream_filter_scratch_free(&scratch);
     return 0;
 }

@@ -367,6 +367,13 @@ def test_search_substring_regex_filter(searchable):
         [i for i in range(1000) if len(f"k{i}") + len(json.dumps(
             {"n": i, "color": COLORS[i % 3], **({"text": "a needle here"} if i in (5, 500, 777) else {})})) > 43]
     assert f("timestamp > 0 and offset > 997") == [998, 999]
+    # inside JSON values
+    assert f("value.n >= 995") == [995, 996, 997, 998, 999]
+    assert f("value.color = blue and value.n < 10") == [2, 5, 8]
+    assert f("value.text contains needle") == [5, 500, 777]
+    assert f("value.n = 7.0 or value.n ~ ^99[89]$") == [7, 998, 999]
+    assert f("value.missing != x and offset < 2") == [0, 1]
+    assert f("key.n = 1") == []  # keys are not JSON
 
 
 def test_search_bounds_and_resume(searchable):
@@ -432,6 +439,8 @@ def test_search_bad_requests(searchable):
         ("key = k1 and", {"mode": "filter"}, "term is expected"),
         ("key ~ (", {"mode": "filter"}, "regular expression"),
         ("offset > x", {"mode": "filter"}, "not an integer"),
+        ("value.n > x", {"mode": "filter"}, "not a number"),
+        ("value..n = 1", {"mode": "filter"}, "JSON path"),
         ("x", {"mode": "glob"}, "mode"),
         ("x", {"max_records": 0}, "max_records"),
         ("x", {"from": "sometime"}, "from"),

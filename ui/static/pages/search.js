@@ -14,6 +14,7 @@ const HELP = [
   'filter: field op value, joined with "and" / "or" ("and" first), e.g.',
   '  header.type = order and value contains "EUR" or key ~ ^user-4[0-9]$',
   '  fields: key value header.<name> offset timestamp partition size',
+  '          value.<path> key.<path> (JSON: value.order.items.0.sku, numbers compare as numbers)',
   '  ops: = != ~ (regex) !~ contains < <= > >= (the last four on numbers)',
   '  values: a word, or "quoted" with \\" \\\\ \\n \\t \\xHH',
 ];
