@@ -10,10 +10,10 @@
  * Start-up recovery runs on the thread pool, before anything is served:
  * the loop thread locks the dirs, reads meta.properties and the
  * checkpoints and lists the partition directories; then each partition
- * is one pool job (kf_log_open_blocking: scan, truncate, rebuild
- * indexes), at most num.recovery.threads.per.data.dir of them per log dir
- * at a time (Kafka's meaning of that key), while kf_logmgr_open runs the
- * loop until the last one is done; then, on the loop again, the logs are
+ * is recovered by kf_log_open_blocking (scan, truncate, rebuild indexes)
+ * in num.recovery.threads.per.data.dir pool jobs per log dir (Kafka's
+ * meaning of that key), each taking the dir's next partition until none
+ * is left, while kf_logmgr_open runs the loop until the last job is done; then, on the loop again, the logs are
  * attached and the clean-shutdown markers removed. */
 #include "kf_log.h"
 
@@ -591,10 +591,8 @@ static int mkdirs(const char *path)
     return rc;
 }
 
-/* One partition to recover at start (a pool job). */
+/* One partition to recover at start. */
 struct rec_job {
-    uv_work_t               req;
-    struct rec_run         *run;
     int                     dir;
     char                   *topic;
     int32_t                 partition;
@@ -603,52 +601,50 @@ struct rec_job {
     int                     rc;
 };
 
-/* Every partition of every log dir, and the jobs in flight. */
-struct rec_run {
-    kf_logmgr_t    *m;
-    struct rec_job *jobs;
-    int             n, cap;
-    int            *next;     /* per dir: its first job not yet started */
-    int            *inflight; /* per dir */
-    int            *end;      /* per dir: one past its last job */
-    int             done;     /* jobs finished */
-    int             max_per_dir;
+/* A pool job: recovers the partitions of one log dir, taking the next
+ * one from the dir's cursor until none is left (so N partitions cost
+ * recovery_threads loop round trips per dir, not N). */
+struct rec_worker {
+    uv_work_t       req;
+    struct rec_run *run;
+    int             dir;
 };
 
-static void rec_start_more(struct rec_run *r, int di);
+/* Every partition of every log dir; open_dir lists the dirs one after
+ * the other, so dir d's jobs are jobs[first[d] .. end[d]). */
+struct rec_run {
+    kf_logmgr_t       *m;
+    struct rec_job    *jobs;
+    int                n, cap;
+    int               *end;  /* per dir */
+    _Atomic int       *next; /* per dir: the next job to take */
+    struct rec_worker *workers;
+    int                nworkers, done;
+    int                max_per_dir;
+};
 
 static void rec_work(uv_work_t *req)
 {
-    struct rec_job *j = req->data;
-    kf_logmgr_t    *m = j->run->m;
+    struct rec_worker *w = req->data;
+    struct rec_run    *r = w->run;
+    kf_logmgr_t       *m = r->m;
+    int                i;
 
-    j->rc = kf_log_open_blocking(&j->log, m->loop, m->dirs[j->dir].path,
-                                 j->topic, j->partition, &m->cfg.defaults,
-                                 &j->o, NULL);
+    while ((i = r->next[w->dir]++) < r->end[w->dir]) {
+        struct rec_job *j = &r->jobs[i];
+
+        j->rc = kf_log_open_blocking(&j->log, m->loop, m->dirs[j->dir].path,
+                                     j->topic, j->partition, &m->cfg.defaults,
+                                     &j->o, NULL);
+    }
 }
 
 static void rec_after(uv_work_t *req, int status)
 {
-    struct rec_job *j = req->data;
+    struct rec_worker *w = req->data;
 
     (void)status; /* never cancelled */
-    j->run->done++;
-    j->run->inflight[j->dir]--;
-    rec_start_more(j->run, j->dir);
-}
-
-static void rec_start_more(struct rec_run *r, int di)
-{
-    while (r->inflight[di] < r->max_per_dir && r->next[di] < r->end[di]) {
-        struct rec_job *j = &r->jobs[r->next[di]++];
-
-        j->req.data = j;
-        r->inflight[di]++;
-        if (uv_queue_work(r->m->loop, &j->req, rec_work, rec_after) < 0) {
-            rec_work(&j->req);
-            rec_after(&j->req, 0);
-        }
-    }
+    w->run->done++;
 }
 
 static struct rec_job *rec_add(struct rec_run *r)
@@ -766,7 +762,6 @@ static int open_dir(kf_logmgr_t *m, int di, struct rec_run *r,
             break;
         }
         j = rec_add(r);
-        j->run = r;
         j->dir = di;
         j->topic = topic;
         j->partition = part;
@@ -807,20 +802,52 @@ static void dir_unmark(struct mgr_dir *d)
  * (*what set) the logs opened are closed without a clean close. */
 static int recover_all(kf_logmgr_t *m, struct rec_run *r, const char **what)
 {
-    int i, rc = 0;
+    int i, d, rc = 0;
 
     r->next = xcalloc((size_t)m->ndirs, sizeof *r->next);
     r->end = xcalloc((size_t)m->ndirs, sizeof *r->end);
-    r->inflight = xcalloc((size_t)m->ndirs, sizeof *r->inflight);
-    /* open_dir listed the dirs one after the other: each dir's jobs are
-     * jobs[next[d] .. end[d]) */
+    /* at most one worker per partition */
+    r->workers = xcalloc((size_t)r->n + 1, sizeof *r->workers);
     for (i = r->n - 1; i >= 0; i--)
         r->next[r->jobs[i].dir] = i;
     for (i = 0; i < r->n; i++)
         r->end[r->jobs[i].dir] = i + 1;
-    for (i = 0; i < m->ndirs; i++)
-        rec_start_more(r, i);
-    while (r->done < r->n)
+    /* A dir with the clean-shutdown marker only reads each segment's
+     * tail: one worker, on this thread, where it was measured faster
+     * (200 partitions: ~11 ms here, ~35 ms on pool threads).  A dir
+     * without it scans and checks every unflushed batch: its workers go
+     * to the pool (200 x 4 MiB: ~1.6x faster with 4).  One worker in
+     * all gains nothing from the pool either. */
+    for (d = 0; d < m->ndirs; d++) {
+        int k, count = r->end[d] - r->next[d];
+        int want = m->dirs[d].clean ? 1 : r->max_per_dir;
+
+        for (k = 0; k < want && k < count; k++) {
+            struct rec_worker *w = &r->workers[r->nworkers++];
+
+            w->run = r;
+            w->dir = d;
+            w->req.data = w;
+        }
+    }
+    for (i = 0; i < r->nworkers; i++) {
+        struct rec_worker *w = &r->workers[i];
+
+        if (r->nworkers > 1 && !m->dirs[w->dir].clean &&
+            uv_queue_work(m->loop, &w->req, rec_work, rec_after) == 0)
+            continue;
+        w->req.data = NULL; /* runs below */
+    }
+    for (i = 0; i < r->nworkers; i++) {
+        struct rec_worker *w = &r->workers[i];
+
+        if (w->req.data == NULL) {
+            w->req.data = w;
+            rec_work(&w->req);
+            rec_after(&w->req, 0);
+        }
+    }
+    while (r->done < r->nworkers)
         uv_run(m->loop, UV_RUN_ONCE);
     for (i = 0; i < r->n; i++) {
         struct rec_job *j = &r->jobs[i];
@@ -856,7 +883,7 @@ static void rec_run_free(struct rec_run *r)
     free(r->jobs);
     free(r->next);
     free(r->end);
-    free(r->inflight);
+    free(r->workers);
 }
 
 static void mgr_free(kf_logmgr_t *m)
