@@ -159,6 +159,8 @@ const struct cfg_key kf_config_keys[] = {
      NULL, "allow deleting topics and records through the UI/API"},
     {"http.allow.offset.reset", CFG_BOOL, "true", O(http_allow_offset_reset), 0,
      0, NULL, NULL, "allow resetting consumer group offsets through the UI/API"},
+    {"http.allow.export", CFG_BOOL, "true", O(http_allow_export), 0, 0, NULL, NULL,
+     "allow downloading partition ranges as NDJSON/CSV through the UI/API"},
     {"http.avro.schema.dir", CFG_STRING, "", O(http_avro_schema_dir), 0, 0,
      NULL, NULL, "directory of <topic>.avsc (and <topic>-key.avsc) for the UI"},
     {"http.supervisor.socket", CFG_STRING, "", O(http_supervisor_socket), 0, 0,

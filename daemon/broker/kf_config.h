@@ -74,6 +74,7 @@ struct kf_config {
     bool    http_allow_produce;
     bool    http_allow_delete;
     bool    http_allow_offset_reset;
+    bool    http_allow_export;
     char   *http_avro_schema_dir;
     char   *http_supervisor_socket;
     int32_t http_history_seconds;

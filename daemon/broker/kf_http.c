@@ -27,6 +27,7 @@ static const struct kf_http_module *const kf_http_mods[KF_HTTP_NMODS] = {
     [KF_HTTP_MOD_SV] = &kf_http_mod_sv,
     [KF_HTTP_MOD_HIST] = &kf_http_mod_hist,
     [KF_HTTP_MOD_METRICS] = &kf_http_mod_metrics,
+    [KF_HTTP_MOD_EXPORT] = &kf_http_mod_export,
 };
 
 const struct kf_http_module *kf_http_module_at(int i)
@@ -46,8 +47,10 @@ const char kf_http_sec_headers[] =
 /* Per connection (c->data), made when a stream begins. */
 struct kf_http_conn {
     void (*on_close)(conn_t *c, void *arg);
+    void (*on_drain)(conn_t *c, void *arg);
     void *arg;
-    bool  stream; /* SSE: input is ignored from now on */
+    bool  stream;  /* SSE: input is ignored from now on */
+    bool  refused; /* a HEAD on a stream: nothing more is sent */
 };
 
 /* ---- answers ------------------------------------------------------------ */
@@ -194,29 +197,76 @@ static struct kf_http_conn *kf_http_conn_of(conn_t *c)
     return c->data;
 }
 
-void kf_http_sse_begin(struct kf_http_ctx *x, void (*on_close)(conn_t *c, void *arg),
-                       void *arg)
+bool kf_http_raw_begin(struct kf_http_ctx *x, const char *ctype, const char *extra,
+                          void (*on_close)(conn_t *c, void *arg), void *arg)
 {
-    struct kf_http_conn *hc = kf_http_conn_of(x->c);
+    struct kf_http_conn *hc;
     buf_t                out = BUF_INIT;
-    char                 hdrs[1024];
+    char                 hdrs[1536];
 
-    kf_http_extra(hdrs, sizeof hdrs, "X-Accel-Buffering: no\r\n");
-    http_response_head(&out, 200, "text/event-stream; charset=utf-8", -1, false,
-                       hdrs);
-    buf_puts(&out, "retry: 2000\n\n");
+    if (slice_eq(x->req->method, "HEAD")) { /* a stream has no head of its own */
+        kf_http_error(x, 405, "streams answer GET only");
+        return false;
+    }
+    hc = kf_http_conn_of(x->c);
+    kf_http_extra(hdrs, sizeof hdrs, extra);
+    http_response_head(&out, 200, ctype, -1, false, hdrs);
     conn_send(x->c, &out);
     conn_no_idle(x->c);
     hc->on_close = on_close;
     hc->arg = arg;
     hc->stream = true;
+    return true;
+}
+
+void kf_http_raw_on_drain(conn_t *c, void (*on_drain)(conn_t *c, void *arg))
+{
+    kf_http_conn_of(c)->on_drain = on_drain;
+}
+
+void kf_http_raw_end(conn_t *c)
+{
+    struct kf_http_conn *hc = c->data;
+
+    if (hc != NULL) {
+        hc->on_close = NULL;
+        hc->on_drain = NULL;
+    }
+    conn_close_after_flush(c);
+}
+
+bool kf_http_sse_begin(struct kf_http_ctx *x, void (*on_close)(conn_t *c, void *arg),
+                       void *arg)
+{
+    buf_t out = BUF_INIT;
+
+    if (slice_eq(x->req->method, "HEAD")) {
+        /* refused, but the hooks are kept so the module's on_close still
+         * runs (the connection closes after the 405); events are dropped */
+        struct kf_http_conn *hc = kf_http_conn_of(x->c);
+
+        kf_http_error(x, 405, "streams answer GET only");
+        conn_close_after_flush(x->c);
+        hc->on_close = on_close;
+        hc->arg = arg;
+        hc->stream = true;
+        hc->refused = true;
+        return false;
+    }
+    if (!kf_http_raw_begin(x, "text/event-stream; charset=utf-8",
+                           "X-Accel-Buffering: no\r\n", on_close, arg))
+        return false;
+    buf_puts(&out, "retry: 2000\n\n");
+    conn_send(x->c, &out);
+    return true;
 }
 
 int kf_http_sse_send(conn_t *c, const char *event, const char *data, size_t n)
 {
-    buf_t out = BUF_INIT;
+    struct kf_http_conn *hc = c->data;
+    buf_t                out = BUF_INIT;
 
-    if (conn_is_closing(c))
+    if (conn_is_closing(c) || (hc != NULL && hc->refused))
         return ERR_CLOSED;
     if (c->out_bytes > KF_HTTP_SSE_BACKLOG)
         return ERR_LIMIT;
@@ -229,12 +279,22 @@ int kf_http_sse_send(conn_t *c, const char *event, const char *data, size_t n)
 
 void kf_http_sse_ping(conn_t *c)
 {
-    buf_t out = BUF_INIT;
+    struct kf_http_conn *hc = c->data;
+    buf_t                out = BUF_INIT;
 
-    if (conn_is_closing(c) || c->out_bytes > KF_HTTP_SSE_BACKLOG)
+    if (conn_is_closing(c) || c->out_bytes > KF_HTTP_SSE_BACKLOG ||
+        (hc != NULL && hc->refused))
         return;
     buf_puts(&out, ": ping\n\n");
     conn_send(c, &out);
+}
+
+static void kf_http_on_conn_drain(conn_t *c)
+{
+    struct kf_http_conn *hc = c->data;
+
+    if (hc != NULL && hc->on_drain != NULL)
+        hc->on_drain(c, hc->arg);
 }
 
 static void kf_http_on_conn_close(conn_t *c, int why)
@@ -580,6 +640,7 @@ static const struct conn_ops kf_http_ops = {
     .on_sniff = kf_http_sniff,
     .on_raw = kf_http_raw,
     .on_close = kf_http_on_conn_close,
+    .on_drain = kf_http_on_conn_drain,
 };
 
 /* ---- life cycle --------------------------------------------------------- */

@@ -75,12 +75,13 @@ static void kf_http_cluster(struct kf_http_ctx *x)
     buf_printf(&o, ",\"user\":");
     kf_http_json_str(&o, x->user ? x->user : "");
     buf_printf(&o, ",\"read_only\":%s,\"allow_produce\":%s,\"allow_delete\":%s,"
-                   "\"allow_offset_reset\":%s,\"delete_topic_enable\":%s}}\n",
+                   "\"allow_offset_reset\":%s,\"allow_export\":%s,"
+                   "\"delete_topic_enable\":%s}}\n",
                kf_http_bool(kc->http_read_only),
                kf_http_bool(!kc->http_read_only && kc->http_allow_produce),
                kf_http_bool(!kc->http_read_only && kc->http_allow_delete),
                kf_http_bool(!kc->http_read_only && kc->http_allow_offset_reset),
-               kf_http_bool(kc->delete_topic_enable));
+               kf_http_bool(kc->http_allow_export), kf_http_bool(kc->delete_topic_enable));
     kf_http_json(x, 200, &o);
 }
 

@@ -67,6 +67,7 @@ enum kf_http_mod_id {
     KF_HTTP_MOD_SV,      /* kf_http_sv.c: the supervisor's programs */
     KF_HTTP_MOD_HIST,    /* kf_http_hist.c: in-memory history for charts */
     KF_HTTP_MOD_METRICS, /* kf_http_metrics.c: /metrics */
+    KF_HTTP_MOD_EXPORT,  /* kf_http_export.c: NDJSON/CSV download of a range */
     KF_HTTP_NMODS
 };
 
@@ -91,7 +92,8 @@ void kf_http_label(buf_t *o, const char *s);
 
 extern const struct kf_http_module kf_http_mod_api, kf_http_mod_msgs,
     kf_http_mod_stream, kf_http_mod_groups, kf_http_mod_write,
-    kf_http_mod_coord, kf_http_mod_sv, kf_http_mod_hist, kf_http_mod_metrics;
+    kf_http_mod_coord, kf_http_mod_sv, kf_http_mod_hist, kf_http_mod_metrics,
+    kf_http_mod_export;
 
 struct kf_http {
     struct kf_broker *b;
@@ -154,9 +156,24 @@ void kf_http_audit(const struct kf_http_ctx *x, const char *action,
  * queueing when more than KF_HTTP_SSE_BACKLOG bytes wait for a slow reader
  * (the caller counts it as dropped). */
 #define KF_HTTP_SSE_BACKLOG (1u << 20)
-void kf_http_sse_begin(struct kf_http_ctx *x, void (*on_close)(conn_t *c, void *arg),
+bool kf_http_sse_begin(struct kf_http_ctx *x, void (*on_close)(conn_t *c, void *arg),
                        void *arg);
 int  kf_http_sse_send(conn_t *c, const char *event, const char *data, size_t n);
+/* A HEAD on an SSE route is answered 405 and kf_http_sse_begin returns
+ * false, but its on_close still runs (when that connection closes) and
+ * sends are dropped: the caller handles the stream as usual.
+ *
+ * kf_http_raw_begin: the same for any streamed body (ctype, extra header
+ * lines or NULL): 200 without a length; the connection closes at the end.
+ * It returns false for HEAD (answered 405; no hook will ever run: the
+ * caller drops what it prepared).  on_drain (may be NULL) runs when
+ * everything queued on c has been written: a producer that stops at a
+ * backlog resumes there.  kf_http_raw_end ends the body: the hooks are
+ * dropped (they will not run) and c closes once flushed. */
+bool kf_http_raw_begin(struct kf_http_ctx *x, const char *ctype, const char *extra,
+                       void (*on_close)(conn_t *c, void *arg), void *arg);
+void kf_http_raw_on_drain(conn_t *c, void (*on_drain)(conn_t *c, void *arg));
+void kf_http_raw_end(conn_t *c);
 /* A comment line (": ping"), to keep proxies from timing the stream out. */
 void kf_http_sse_ping(conn_t *c);
 

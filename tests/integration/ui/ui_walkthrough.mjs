@@ -62,6 +62,10 @@ try {
 
   await page.click('#more');
   await page.waitForFunction(() => document.querySelector('#messages tbody tr td').textContent === '50');
+  const ndjson = await page.getAttribute('#export-ndjson', 'href');
+  check(ndjson.endsWith('/partitions/0/export?from=50&format=ndjson'), 'download link ' + ndjson);
+  const dl = await page.evaluate(async (u) => (await fetch(u)).text(), ndjson);
+  check(dl.split('\n').filter(Boolean).length === 70 && JSON.parse(dl.split('\n')[0]).offset === 50, 'NDJSON download');
   await page.click('#back');
   await page.waitForFunction(() => document.querySelector('#messages tbody tr td').textContent === '0');
   check(await page.isDisabled('#back'), 'no previous page before the log start');

@@ -2,7 +2,7 @@
 // the broker's time index) or to the newest N; page forward; a message's
 // key, value and headers as text, JSON, hex, base64 or Avro (with the
 // topic's local schema, when the broker has one).
-import { api, el, table, fmtTime, timeEl, fmtBytes, fmtNum, b64bytes, views, preview } from '../lib.js';
+import { api, cluster, el, table, fmtTime, timeEl, fmtBytes, fmtNum, b64bytes, views, preview } from '../lib.js';
 import { parseSchema, decodeAvro } from '../avro.js';
 
 export async function browse(topic, partition) {
@@ -21,6 +21,11 @@ export async function browse(topic, partition) {
   const status = el('span', { class: 'muted', id: 'status' });
   const list = el('div', { id: 'messages' });
   const detail = el('div', { id: 'detail' });
+  // downloads of the partition from the first record shown to its end
+  // (streamed by the broker; a plain link, so basic auth applies)
+  const ui = (await cluster()).ui;
+  const downloads = ui.allow_export ? [['NDJSON', 'ndjson'], ['CSV', 'csv']].map(([label, fmt]) =>
+    [el('a', { class: 'button', id: 'export-' + fmt, download: '' }, label), fmt]) : [];
   let next = null;
   let first = null; // offset of the first record shown
   let start = 0;
@@ -58,6 +63,8 @@ export async function browse(topic, partition) {
     first = page.messages.length ? page.messages[0].offset : null;
     start = page.log_start_offset;
     back.disabled = first === null || first <= start;
+    const from = first === null ? start : first;
+    for (const [a, fmt] of downloads) a.href = `/api/v1/${base.replace(/messages$/, 'export')}?from=${from}&format=${fmt}`;
     status.textContent = `offsets ${page.log_start_offset}–${page.high_watermark - 1}; ${page.messages.length} shown`;
     list.replaceChildren(table([{ label: 'offset', num: 1 }, 'timestamp', 'key', 'value', { label: 'size', num: 1 }],
       page.messages.map((m) => {
@@ -139,6 +146,8 @@ export async function browse(topic, partition) {
     el('p', {}, el('a', { href: '#/topic/' + enc }, '← ' + topic)),
     el('h1', {}, `${topic} / partition ${partition}`),
     info,
+    downloads.length ? el('p', { class: 'toolbar' }, 'Download from the first row shown to the end: ',
+      downloads.map(([a]) => a)) : null,
     el('div', { class: 'toolbar' }, mode, where, limit, go, back, more, status),
     list, detail);
   await show(`${base}?limit=50`);
