@@ -814,10 +814,11 @@ static int recover_all(kf_logmgr_t *m, struct rec_run *r, const char **what)
         r->end[r->jobs[i].dir] = i + 1;
     /* A dir with the clean-shutdown marker only reads each segment's
      * tail: one worker, on this thread, where it was measured faster
-     * (200 partitions: ~11 ms here, ~35 ms on pool threads).  A dir
+     * (200 partitions: ~11-16 ms here, ~35 ms on pool threads).  A dir
      * without it scans and checks every unflushed batch: its workers go
-     * to the pool (200 x 4 MiB: ~1.6x faster with 4).  One worker in
-     * all gains nothing from the pool either. */
+     * to the pool (100 x 16 MiB on 2 busy cores: 460 ms serial, 375 ms
+     * with 4; see docs/ARCHITECTURE.md).  One worker in all gains
+     * nothing from the pool either. */
     for (d = 0; d < m->ndirs; d++) {
         int k, count = r->end[d] - r->next[d];
         int want = m->dirs[d].clean ? 1 : r->max_per_dir;
