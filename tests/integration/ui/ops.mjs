@@ -113,7 +113,24 @@ try {
   // refreshed every 2 s: the path changes as time moves on
   await page.waitForFunction(([sel, old]) => document.querySelector(sel)?.getAttribute('d') !== old,
     [pathSel('chart-messages-in', topic), d], { timeout: 6000 });
+  // read-out: keyboard (focus, arrows) and pointer
+  await page.focus('#chart-messages-in svg.chart');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForSelector('#chart-messages-in .readout text.time');
+  const ro = await page.$$eval('#chart-messages-in .readout text', (ts) => ts.map((t) => t.textContent));
+  check(/^\d\d:\d\d:\d\d$/.test(ro[0]) && ro.some((t) => t.startsWith(topic + ': ') && t.endsWith('messages/s')), `read-out ${ro}`);
+  const peak = await page.evaluate((sel) => {
+    // the pointer on the topic's highest point shows its value
+    const p = document.querySelector(sel);
+    const pts = p.getAttribute('d').slice(1).split('L').map((xy) => xy.split(',').map(Number));
+    return pts.reduce((a, b) => (b[1] < a[1] ? b : a));
+  }, pathSel('chart-messages-in', topic));
+  const box = await page.$eval('#chart-messages-in svg.chart', (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width]; });
+  await page.mouse.move(box[0] + (peak[0] / 640) * box[2], box[1] + (peak[1] / 640) * box[2]);
+  await page.waitForFunction((t) => [...document.querySelectorAll('#chart-messages-in .readout text')]
+    .some((e) => e.textContent.startsWith(t + ': ') && !e.textContent.startsWith(t + ': 0 ')), topic);
   await page.screenshot({ path: `${shots}/12-charts.png`, fullPage: true });
+  await page.mouse.move(0, 0);
   await page.click('#theme'); // system -> light
   const light = await page.$eval(pathSel('chart-messages-in', topic), (p) => getComputedStyle(p).stroke);
   const lightText = await page.$eval('#chart-messages-in svg text', (t) => getComputedStyle(t).fill);

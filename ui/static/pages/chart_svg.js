@@ -114,6 +114,57 @@ export function lineChart(o) {
   });
   root.append(lines);
 
+  // read-out: the values at the time under the pointer (or picked with
+  // the arrow keys while the chart has focus); o.cursor = {t} keeps the
+  // chosen time across redraws
+  const cursor = o.cursor || {};
+  const times = [...new Set(all.map((p) => p[0]))].filter((t) => t >= from && t <= to).sort((a, b) => a - b);
+  const readout = svg('g', { class: 'readout' });
+  root.append(readout, svg('rect', { class: 'hit', x: m.l, y: m.t, width: pw, height: ph }));
+  const show = (t) => {
+    readout.replaceChildren();
+    cursor.t = t;
+    if (t === null || t === undefined || !times.length) return;
+    const near = times.reduce((a, b) => (Math.abs(b - t) < Math.abs(a - t) ? b : a));
+    cursor.t = near;
+    const rows = [fmtClock(near, o.utc)];
+    o.series.forEach((s, i) => {
+      const p = s.points.find((q) => q[0] === near);
+      if (p) rows.push([i, `${s.name}: ${fmtValue(p[1], o.unit)}`]);
+    });
+    const cx = x(near);
+    readout.append(svg('line', { class: 'cursor', x1: cx, x2: cx, y1: m.t, y2: m.t + ph }));
+    const w = 22 + 6.5 * Math.max(...rows.map((r) => (Array.isArray(r) ? r[1] : r).length));
+    const bx = cx + 8 + w > m.l + pw ? cx - 8 - w : cx + 8;
+    readout.append(svg('rect', { class: 'box', x: bx, y: m.t + 4, width: w, height: 8 + rows.length * 15, rx: 3 }));
+    rows.forEach((r, k) => {
+      const y0 = m.t + 19 + k * 15;
+      if (!Array.isArray(r)) {
+        readout.append(svg('text', { x: bx + 6, y: y0, class: 'time' }, r));
+        return;
+      }
+      readout.append(svg('line', { x1: bx + 6, x2: bx + 16, y1: y0 - 4, y2: y0 - 4, class: `sw series-${r[0] % 8}` }));
+      readout.append(svg('text', { x: bx + 20, y: y0, class: 'val' }, r[1]));
+    });
+  };
+  root.setAttribute('tabindex', '0');
+  root.addEventListener('pointermove', (e) => {
+    const r = root.getBoundingClientRect();
+    const px = ((e.clientX - r.left) / r.width) * W;
+    show(from + ((px - m.l) / pw) * span);
+  });
+  root.addEventListener('pointerleave', () => show(null));
+  root.addEventListener('keydown', (e) => {
+    if (!times.length || (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Escape')) return;
+    e.preventDefault();
+    if (e.key === 'Escape') { show(null); return; }
+    let i = times.indexOf(cursor.t);
+    if (i < 0) i = times.length;
+    i = Math.min(times.length - 1, Math.max(0, i + (e.key === 'ArrowLeft' ? -1 : 1)));
+    show(times[i]);
+  });
+  if (cursor.t !== undefined && cursor.t !== null) show(cursor.t);
+
   const legend = document.createElement('ul');
   legend.className = 'legend';
   o.series.forEach((s, i) => {

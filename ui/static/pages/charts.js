@@ -45,6 +45,7 @@ export async function charts(params) {
   const pause = el('button', { type: 'button', id: 'charts-pause', 'aria-pressed': 'false' }, 'Pause');
   const note = el('p', { class: 'muted', id: 'charts-note' });
   const boxes = Object.fromEntries(CHARTS.map((c) => [c.id, el('div', { class: 'chart-box', id: c.id })]));
+  const cursors = Object.fromEntries(CHARTS.map((c) => [c.id, {}])); // read-out time, kept across redraws
   const page = el('section', { id: 'charts-page' },
     el('h1', {}, 'Charts'),
     el('p', { class: 'toolbar' }, el('label', { for: 'window' }, 'Window '), win, pause, status),
@@ -84,7 +85,7 @@ export async function charts(params) {
           series.unshift({ name: 'all topics', points: (byId.get(`broker:${c.metric}:${broker.name}`) || { points: [] }).points });
         }
         boxes[c.id].replaceChildren(lineChart({
-          title: c.title, unit: c.unit, series, from, to, utc: prefs.utc,
+          title: c.title, unit: c.unit, series, from, to, utc: prefs.utc, cursor: cursors[c.id],
           empty: c.kind === 'topic' ? 'no topics yet' : 'no consumer groups with committed offsets yet',
         }));
       }
