@@ -832,6 +832,10 @@ static struct kf_http_stream *kf_http_st_new(struct kf_http_ctx *x,
     struct kf_topic        *t;
     int64_t                 maxv = 4096;
 
+    if (slice_eq(x->req->method, "HEAD")) { /* a stream has no head of its own */
+        kf_http_error(x, 405, "streams answer GET only");
+        return NULL;
+    }
     if ((t = kf_topics_get(x->h->b->topics, x->arg[0], strlen(x->arg[0]))) == NULL) {
         kf_http_error(x, 404, "no such topic");
         return NULL;

@@ -241,6 +241,11 @@ def test_tail_partitions_from_and_positions(broker_factory):
         s.close()
     s = SSE(broker.http_port, "/api/v1/topics/nope/tail")
     assert s.open() == 404
+    req = urllib.request.Request(f"http://127.0.0.1:{broker.http_port}/api/v1/topics/tp3/tail",
+                                 method="HEAD")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 405
 
 
 def test_tail_slow_reader_drops_and_counts(broker):
