@@ -15,10 +15,11 @@
  * --floor runs the e2e pattern through a bare TCP relay thread instead of
  * a broker (see floor_e2e): the latency floor of this machine, same run.
  *
- * Server CPU: with --pid, utime+stime of that process (/proc/PID/stat);
- * with --mock, of this process's "rdk:mock" threads (the mock cluster's
- * own thread, /proc/self/task/<tid>/stat).  Printed per phase as
- * server_cpu_s, so a driver can divide by the bytes moved.
+ * Server CPU: with --pid, the CPU time of that process's threads; with
+ * --mock, of this process's "rdk:mock" threads (the mock cluster's own
+ * thread); from /proc/.../task/<tid>/schedstat (ns), else stat's
+ * utime+stime.  Printed per phase as server_cpu_s, so a driver can divide
+ * by the bytes moved.
  *
  * Prints one line per phase:
  *   produce acks=A size=S msgs=N failed=F secs=T msgs_per_s=R mb_per_s=M
@@ -93,39 +94,64 @@ static double stat_cpu(const char *path)
     return ok ? (double)(ut + st) / (double)sysconf(_SC_CLK_TCK) : -1;
 }
 
-/* CPU seconds used so far by the server under test (see the header). */
+/* CPU seconds of one task: schedstat's run time (ns), else stat's ticks */
+static double task_cpu(const char *task)
+{
+    char               path[450];
+    FILE              *f;
+    unsigned long long ns;
+    int                ok;
+
+    snprintf(path, sizeof path, "%s/schedstat", task);
+    if ((f = fopen(path, "r")) != NULL) {
+        ok = fscanf(f, "%llu", &ns) == 1;
+        fclose(f);
+        if (ok)
+            return (double)ns / 1e9;
+    }
+    snprintf(path, sizeof path, "%s/stat", task);
+    return stat_cpu(path);
+}
+
+/* CPU seconds used so far by the server under test (see the header):
+ * the sum over its threads (over this process's rdk:mock threads for
+ * --mock), at nanosecond resolution where schedstat exists, since a
+ * phase may use only a few 10 ms ticks. */
 static double server_cpu(void)
 {
-    char           path[300], comm[64];
+    char           dir[64], path[400], comm[64];
     DIR           *d;
     struct dirent *e;
-    double         sum = 0;
+    double         sum = 0, c;
 
-    if (server_pid > 0) {
-        snprintf(path, sizeof path, "/proc/%ld/stat", server_pid);
-        return stat_cpu(path);
-    }
-    if (!mock || (d = opendir("/proc/self/task")) == NULL)
+    if (server_pid > 0)
+        snprintf(dir, sizeof dir, "/proc/%ld/task", server_pid);
+    else if (mock)
+        snprintf(dir, sizeof dir, "/proc/self/task");
+    else
+        return -1;
+    if ((d = opendir(dir)) == NULL)
         return -1;
     while ((e = readdir(d)) != NULL) {
-        FILE *f;
-
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        if (fgets(comm, sizeof comm, f) != NULL &&
-            strncmp(comm, "rdk:mock", 8) == 0) {
-            double c;
+        if (server_pid <= 0) {
+            FILE *f;
+            int   is_mock;
 
-            snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-            c = stat_cpu(path);
-            if (c > 0)
-                sum += c;
+            snprintf(path, sizeof path, "%s/%s/comm", dir, e->d_name);
+            if ((f = fopen(path, "r")) == NULL)
+                continue;
+            is_mock = fgets(comm, sizeof comm, f) != NULL &&
+                      strncmp(comm, "rdk:mock", 8) == 0;
+            fclose(f);
+            if (!is_mock)
+                continue;
         }
-        fclose(f);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        c = task_cpu(path);
+        if (c > 0)
+            sum += c;
     }
     closedir(d);
     return sum;
@@ -224,7 +250,7 @@ static void produce(const char *bs, const char *topic, long n, size_t size,
     rd_kafka_flush(p, 120000);
     secs = (double)(now_us() - t0) / 1e6;
     printf("produce acks=%s size=%zu msgs=%ld failed=%ld secs=%.3f "
-           "msgs_per_s=%.0f mb_per_s=%.1f server_cpu_s=%.2f\n",
+           "msgs_per_s=%.0f mb_per_s=%.1f server_cpu_s=%.4f\n",
            acks, size, delivered, failed, secs, delivered / secs,
            delivered * (double)size / secs / 1e6, server_cpu() - cpu0);
     fflush(stdout);
@@ -261,7 +287,7 @@ static void consume(const char *bs, const char *topic, long n)
         double secs = (double)(now_us() - t0) / 1e6;
 
         printf("consume msgs=%ld secs=%.3f msgs_per_s=%.0f mb_per_s=%.1f "
-               "server_cpu_s=%.2f\n",
+               "server_cpu_s=%.4f\n",
                got, secs, got / secs, bytes / secs / 1e6,
                server_cpu() - cpu0);
     }
@@ -432,7 +458,7 @@ static void e2e(const char *bs, const char *topic, long rate, double secs,
     qsort(acklat, (size_t)nacklat, sizeof *acklat, cmp64);
     printf("e2e rate=%ld size=%zu sent=%ld msgs=%ld p50_us=%" PRId64 " p99_us=%" PRId64
            " p999_us=%" PRId64 " max_us=%" PRId64 " ack_p50_us=%" PRId64
-           " ack_p99_us=%" PRId64 " server_cpu_s=%.2f\n",
+           " ack_p99_us=%" PRId64 " server_cpu_s=%.4f\n",
            rate, size, sent, got, pct(ec.lat, got, 500), pct(ec.lat, got, 990),
            pct(ec.lat, got, 999), got ? ec.lat[got - 1] : -1,
            pct(acklat, nacklat, 500), pct(acklat, nacklat, 990),
