@@ -435,10 +435,15 @@ static void kf_http_sv_status(struct kf_http_ctx *x)
         return;
     }
     rc = kf_http_sv_call(x->h, x, socket, KF_HTTP_SV_STATUS, NULL, 0);
-    if (rc == ERR_LIMIT)
+    if (rc == UV_ENAMETOOLONG) {
+        kf_http_sv_unsupervised(&body, socket, "the control socket's path is longer than a "
+                                               "unix socket address holds");
+        kf_http_json(x, 200, &body);
+    } else if (rc == ERR_LIMIT) {
         kf_http_error(x, 503, "too many supervisor requests in flight");
-    else if (rc < 0)
+    } else if (rc < 0) {
         kf_http_error(x, 503, err_str(rc));
+    }
 }
 
 /* A program name as the control protocol can carry it (one word). */

@@ -390,6 +390,9 @@ def test_not_supervised(broker_factory, tmp_path):
                                    "reason": f"control socket {missing}: no such file "
                                              "or directory"}
     assert jget(b.http_port, "/api/v1/supervisor/programs/broker/log")[0] == 503
+    b2 = broker_factory(extra={"http.supervisor.socket": "/tmp/" + "x" * 120})
+    status, s = jget(b2.http_port, "/api/v1/supervisor")
+    assert status == 200 and s["supervised"] is False and "longer" in s["reason"]
 
 
 def test_supervisor_socket_that_refuses(broker_factory, tmp_path):
