@@ -248,6 +248,29 @@ def test_tail_partitions_from_and_positions(broker_factory):
     assert e.value.code == 405
 
 
+def test_tail_follows_new_partitions_and_ends_on_delete(broker):
+    from kafka import KafkaProducer
+    from kafka.admin import KafkaAdminClient, NewPartitions
+    kcat(broker, "grows", ["p0-first"])
+    t = stream(broker, "/api/v1/topics/grows/tail")
+    start, _ = t.until("start")
+    assert start["partitions"] == [{"partition": 0, "offset": 1}]
+    a = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    a.create_partitions({"grows": NewPartitions(2)})
+    p = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    p.send("grows", value=b"on-the-new-partition", partition=1).get(timeout=10)
+    p.close()
+    msg, _ = t.until("message")
+    assert (msg["partition"], msg["offset"], b64(msg["value"])) == \
+        (1, 0, b"on-the-new-partition")
+    a.delete_topics(["grows"])
+    a.close()
+    end, _ = t.until("end")
+    assert end == {"reason": "topic deleted"}
+    assert t.next(5) is None and t.eof
+    t.close()
+
+
 def test_tail_slow_reader_drops_and_counts(broker):
     kcat(broker, "firehose", ["x"])
     t = stream(broker, "/api/v1/topics/firehose/tail?max_value=65536", rcvbuf=4096)
