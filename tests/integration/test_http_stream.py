@@ -294,7 +294,10 @@ def test_tail_slow_reader_drops_and_counts(broker):
         elif ev[0] == "dropped":
             assert ev[1]["dropped"] >= dropped  # a running total
             dropped = ev[1]["dropped"]
-    print(f"\nslow reader: {received} received, {dropped} dropped of {n}")
+    with open(f"/proc/{broker.pid}/status") as st:
+        rss = {k: v.strip() for k, v in (l.split(":", 1) for l in st)}
+    print(f"\nslow reader: {received} received, {dropped} dropped of {n}; "
+          f"broker VmHWM {rss['VmHWM']}, VmRSS {rss['VmRSS']}")
     assert dropped > 0 and received > 0
     assert received + dropped == n
     assert offsets == sorted(offsets) and len(set(offsets)) == received
