@@ -41,11 +41,39 @@ struct kf_fetch_wait {
     struct kf_fetch_wait *next, *prev;
 };
 
-/* conn_msg_file for a RECORDS value carrying a kf_log_slice */
-static void records_hook(void *m, const kmsg_records_t *rec)
+/* Record ranges up to this size are copied into the response instead of
+ * sent with sendfile.  A consumer at the log end gets a few hundred bytes
+ * per fetch; sent as a file range they cost a second syscall and a
+ * second TCP segment after the response header (TCP_NODELAY sends each
+ * at once), so the client wakes twice per response.  One pread from the
+ * page cache costs less than either, and the whole response then leaves
+ * in the one writev that carries the other responses of the loop
+ * iteration.  Larger ranges keep sendfile, whose point is the copy it
+ * saves on bulk reads (performance.md 3.2). */
+#define KF_FETCH_COPY_MAX (16 * 1024)
+
+/* The RECORDS value of a kf_log_slice: copied into m's bytes when small
+ * (see KF_FETCH_COPY_MAX), else a conn_msg_file range.  Either way the
+ * encoder has already written the length, so exactly s->len bytes follow;
+ * a short pread falls back to the file range (which then fails the
+ * connection as any short file range does). */
+static void records_hook(void *arg, const kmsg_records_t *rec)
 {
     struct kf_log_slice *s = rec->ext;
+    conn_msg_t          *m = arg;
 
+    if (s->len <= KF_FETCH_COPY_MAX) {
+        ssize_t got;
+
+        buf_reserve(&m->data, s->len);
+        got = pread(s->fd, m->data.data + m->data.len, s->len, s->pos);
+        if (got == (ssize_t)s->len) {
+            m->data.len += s->len;
+            kf_log_slice_release(s->ref);
+            s->ref = NULL;
+            return;
+        }
+    }
     conn_msg_file(m, s->fd, s->pos, s->len, kf_log_slice_release, s->ref);
     s->ref = NULL; /* owned by the message now */
 }
