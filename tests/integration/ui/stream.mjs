@@ -119,9 +119,21 @@ try {
   await page.click('#search-cancel');
   await page.waitForSelector('#search-progress[data-state=cancelled]');
   check(await page.isDisabled('#search-cancel') && !(await page.isDisabled('#search-run')), 'buttons after cancel');
+  check(await page.isVisible('#search-resume'), 'Resume offered after a cancel');
   const n = await waitMetric('odradek_http_streams', 0);
   check(n === 0, `the broker stopped the cancelled search (${n} streams)`);
   await page.screenshot({ path: `${shots}/13-search-cancelled.png`, fullPage: true });
+  // Resume after the cancel goes on from the last progress position
+  const before = (await page.textContent('#search-progress')).match(/next: p0@([\d,]+)/);
+  check(before, 'position shown in the progress line');
+  await page.click('#search-resume');
+  await page.waitForFunction((b) => {
+    const m = document.querySelector('#search-progress').textContent.match(/next: p0@([\d,]+)/);
+    return m && Number(m[1].replace(/,/g, '')) > b;
+  }, Number(before[1].replace(/,/g, '')));
+  await page.click('#search-cancel');
+  await page.waitForSelector('#search-progress[data-state=cancelled]');
+  check(await waitMetric('odradek_http_streams', 0) === 0, 'the resumed search stopped too');
 
   // dark theme, tail page again
   await page.goto(`${base}/#/tail/${topic}`);

@@ -66,6 +66,8 @@ export async function search(topic, params) {
   let token = null;
   let total = 0;
   let nmatch = 0;
+  let positions = null; // of the last progress event: a cancelled search resumes there
+  let seen = new Set(); // partition:offset shown (a resume may meet some again)
 
   fromMode.addEventListener('change', () => {
     fromVal.disabled = fromMode.value === 'earliest';
@@ -129,7 +131,9 @@ export async function search(topic, params) {
       tbody.replaceChildren();
       detail.replaceChildren();
       nmatch = 0;
+      seen = new Set();
     }
+    positions = null;
     token = null;
     resume.hidden = true;
     run.disabled = true;
@@ -146,10 +150,16 @@ export async function search(topic, params) {
     ctl = sse(`topics/${enc}/search?${p}`, {
       start(d) { total = d.records; },
       match(m) {
+        const k = `${m.partition}:${m.offset}`;
+        if (seen.has(k)) return;
+        seen.add(k);
         nmatch++;
         tbody.append(messageRow(topic, m, detail, list));
       },
-      progress(d) { progress.textContent = describe(d); },
+      progress(d) {
+        positions = d.positions;
+        progress.textContent = describe(d);
+      },
       done(d) {
         token = d.resume;
         resume.hidden = !token;
@@ -182,6 +192,10 @@ export async function search(topic, params) {
     cancel.disabled = true;
     progress.dataset.state = 'cancelled';
     progress.textContent = (progress.textContent === 'searching…' ? '' : progress.textContent + ' — ') + 'cancelled';
+    // the last progress event says where the scan was: Resume goes on there
+    const left = (positions || []).filter((p) => p.offset < p.end);
+    token = left.length ? left.map((p) => `${p.partition}:${p.offset}:${p.end}`).join(',') : null;
+    resume.hidden = !token;
   });
   resume.addEventListener('click', () => { if (token) start(token); });
   onLeave(() => { if (ctl) ctl.abort(); });
