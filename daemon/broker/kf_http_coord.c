@@ -6,10 +6,11 @@
  *       cversion, aversion, ephemeralOwner, dataLength, numChildren,
  *       pzxid}, "data" (base64, null for null data), "data_truncated",
  *       "children" (sorted, N from the K-th), "children_offset",
- *       "children_total", "children_truncated" (more after these)}
+ *       "children_total", "children_truncated" (more after these),
+ *       "acl": [{"scheme", "id", "perms": "cdrwa"}]}
  *
- * It uses the broker's own ZooKeeper session (kf_zk_client): one getData
- * and one getChildren2 are queued (the session's FIFO answers them in
+ * It uses the broker's own ZooKeeper session (kf_zk_client): a getData, a
+ * getChildren2 and a getACL are queued (the session's FIFO answers them in
  * order), a conn slot is reserved and filled when both replies are in, so
  * the loop never waits.  Paths are those the broker sees: relative to the
  * chroot of zookeeper.connect, which is prefixed here (the broker's client
@@ -67,6 +68,7 @@ struct kf_http_coord_req {
     bool            null_data, data_cut;
     char          **children; /* sorted copies, at most max_children */
     int32_t         nchildren, children_total;
+    buf_t           acl; /* the "acl" array's JSON */
 };
 
 static int kf_http_coord_cmp(const void *a, const void *b)
@@ -141,9 +143,14 @@ static void kf_http_coord_json(struct kf_http_coord_req *q, buf_t *o)
         kf_http_json_str(o, q->children[i]);
     }
     buf_printf(o, "],\"children_offset\":%lld,\"children_total\":%d,"
-                  "\"children_truncated\":%s}\n",
+                  "\"children_truncated\":%s,\"acl\":",
                (long long)q->children_offset, q->children_total,
                q->children_offset + q->nchildren < q->children_total ? "true" : "false");
+    if (q->acl.len)
+        buf_put(o, q->acl.data, q->acl.len);
+    else
+        buf_puts(o, "null");
+    buf_puts(o, "}\n");
 }
 
 /* Both replies are in (or the request failed to queue): answer, free. */
@@ -174,6 +181,7 @@ static void kf_http_coord_finish(struct kf_http_coord_req *q)
         free(q->children[i]);
     free(q->children);
     buf_free(&q->data);
+    buf_free(&q->acl);
     kf_http_release(q->h);
     free(q);
 }
@@ -227,6 +235,49 @@ static void kf_http_coord_on_children(zk_client_t *c, const struct zk_result *re
     for (i = 0; i < q->nchildren; i++)
         q->children[i] = xstrdup(all[from + i]);
     free(all);
+    kf_http_coord_finish(q);
+}
+
+/* An ACL's perms as ZooKeeper's shell writes them (getAcl: "cdrwa"). */
+static const struct {
+    int32_t bit;
+    char    ch;
+} kf_http_coord_perms[] = {
+    { ZK_PERM_CREATE, 'c' }, { ZK_PERM_DELETE, 'd' }, { ZK_PERM_READ, 'r' },
+    { ZK_PERM_WRITE, 'w' },  { ZK_PERM_ADMIN, 'a' },
+};
+
+static void kf_http_coord_on_acl(zk_client_t *c, const struct zk_result *res, void *arg)
+{
+    struct kf_http_coord_req *q = arg;
+    int32_t                   i;
+    size_t                    k;
+
+    (void)c;
+    if (res->err != 0) {
+        kf_http_coord_fail(q, res->err);
+        kf_http_coord_finish(q);
+        return;
+    }
+    buf_put_u8(&q->acl, '[');
+    for (i = 0; i < res->nacl && i < 64; i++) {
+        const struct zk_acl *a = &res->acl[i];
+        char                 perms[8];
+        size_t               n = 0;
+
+        for (k = 0; k < sizeof kf_http_coord_perms / sizeof kf_http_coord_perms[0]; k++)
+            if (a->perms & kf_http_coord_perms[k].bit)
+                perms[n++] = kf_http_coord_perms[k].ch;
+        perms[n] = '\0';
+        buf_puts(&q->acl, i ? ",{\"scheme\":" : "{\"scheme\":");
+        kf_http_json_strn(&q->acl, a->scheme.p, a->scheme.n > 0 ? (size_t)a->scheme.n : 0);
+        buf_puts(&q->acl, ",\"id\":");
+        kf_http_json_strn(&q->acl, a->id.p, a->id.n > 0 ? (size_t)a->id.n : 0);
+        buf_puts(&q->acl, ",\"perms\":");
+        kf_http_json_str(&q->acl, perms);
+        buf_put_u8(&q->acl, '}');
+    }
+    buf_put_u8(&q->acl, ']');
     kf_http_coord_finish(q);
 }
 
@@ -311,12 +362,18 @@ static void kf_http_coord_node(struct kf_http_ctx *x)
         kf_http_error(x, rc == ERR_MALFORMED ? 400 : 503, err_str(rc));
         return;
     }
-    q->pending = 2;
+    q->pending = 3;
     kf_http_hold(x->h);
     q->slot = conn_reserve(x->c);
+    /* a failure to queue is the request's error; the replies of what was
+     * queued still come (and finish counts them) */
     if (zk_client_children(zc, full, false, kf_http_coord_on_children, q) < 0) {
         kf_http_coord_fail(q, ZK_ECONNECTIONLOSS);
-        kf_http_coord_finish(q); /* the getData reply still comes */
+        kf_http_coord_finish(q);
+    }
+    if (zk_client_get_acl(zc, full, kf_http_coord_on_acl, q) < 0) {
+        kf_http_coord_fail(q, ZK_ECONNECTIONLOSS);
+        kf_http_coord_finish(q);
     }
 }
 

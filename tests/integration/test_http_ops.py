@@ -95,6 +95,10 @@ def check_same_as_kazoo(k, port, path, kpath):
     assert s["ephemeralOwnerHex"] == hex(st.ephemeralOwner)
     assert (s["dataLength"], s["numChildren"]) == (st.dataLength, st.numChildren)
     assert (b64(n["data"]) or b"") == (data or b"")
+    acls, _ = k.get_acls(kpath)
+    letters = [(4, "c"), (8, "d"), (1, "r"), (2, "w"), (16, "a")]
+    assert n["acl"] == [{"scheme": x.id.scheme, "id": x.id.id,
+                         "perms": "".join(c for b, c in letters if x.perms & b)} for x in acls]
     kids = sorted(k.get_children(kpath))
     assert n["children"] == kids and n["children_total"] == len(kids)
     assert n["children_truncated"] is False
@@ -123,6 +127,13 @@ def test_coord_tree_matches_kazoo(service, chroot):
             k.create(f"{base}/c{i:02d}", str(i).encode())
         n = check_same_as_kazoo(k, b.http_port, "/ops-test", base)
         assert n["children"][:3] == ["c00", "c01", "c02"]
+        assert n["acl"] == [{"scheme": "world", "id": "anyone", "perms": "cdrwa"}]
+        from kazoo.security import make_acl
+        k.create(chroot + "/ops-ro", b"", acl=[make_acl("world", "anyone", read=True),
+                                               make_acl("ip", "10.0.0.1", all=True)])
+        ro = check_same_as_kazoo(k, b.http_port, "/ops-ro", chroot + "/ops-ro")
+        assert ro["acl"] == [{"scheme": "world", "id": "anyone", "perms": "r"},
+                             {"scheme": "ip", "id": "10.0.0.1", "perms": "cdrwa"}]
         status, n = node(b.http_port, "/ops-test", children=10, max_data=4)
         assert status == 200
         assert n["children"] == [f"c{i:02d}" for i in range(10)]

@@ -50,6 +50,7 @@ try {
   check((await page.getAttribute('button[data-view=json]', 'aria-pressed')) === 'true', 'JSON view chosen');
   check((await page.textContent('[data-stat=ephemeralOwner]')).startsWith('0x'), 'ephemeral owner shown');
   check((await page.textContent('[data-stat=numChildren]')) === '0', 'no children');
+  check((await page.textContent('#coord-page table:last-of-type tbody')).includes('anyone'), 'ACL world:anyone');
   check((await page.textContent('#coord-chroot')).includes('no chroot'), 'chroot note');
   await page.screenshot({ path: `${shots}/10-coord.png`, fullPage: true });
   await page.click('button[data-view=hex]');

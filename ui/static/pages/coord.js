@@ -126,6 +126,11 @@ export async function coord(params) {
           : null),
       el('div', {},
         el('h2', {}, 'Data'), dataView(n),
-        el('h2', {}, 'Stat'), statTable(n.stat))),
+        el('h2', {}, 'Stat'), statTable(n.stat),
+        el('h2', {}, 'ACL'),
+        n.acl && n.acl.length
+          ? table(['scheme', 'id', 'permissions'], n.acl.map((a) => el('tr', {},
+            el('td', { class: 'mono' }, a.scheme), el('td', { class: 'mono' }, a.id), el('td', { class: 'mono', title: 'c create, d delete, r read, w write, a admin' }, a.perms))))
+          : el('p', { class: 'muted' }, 'none'))),
     path === '/' ? await servers() : null);
 }
