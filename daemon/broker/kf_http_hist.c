@@ -276,6 +276,12 @@ static int64_t kf_http_hist_ts(const struct kf_http_hist *hi, uint64_t k)
     return hi->ts[k % (uint64_t)hi->cap];
 }
 
+/* Is the time of the sample before k still kept? */
+static bool kf_http_hist_has_before(const struct kf_http_hist *hi, uint64_t k)
+{
+    return k > 0 && hi->samples - (k - 1) <= (uint64_t)hi->cap;
+}
+
 /* The value of metric m at sample k (> first for a rate). */
 static double kf_http_hist_point(const struct kf_http_hist *hi,
                                  const struct kf_http_hist_series *s,
@@ -285,8 +291,12 @@ static double kf_http_hist_point(const struct kf_http_hist *hi,
 
     if (!m->rate)
         return (double)v;
-    if (k == s->born) /* from_zero: the counter was 0 an interval before */
-        return (double)v * 1000.0 / (double)hi->interval_ms;
+    if (k == s->born) { /* from_zero: the counter was 0 at the sample before */
+        dt = kf_http_hist_has_before(hi, k)
+                 ? kf_http_hist_ts(hi, k) - kf_http_hist_ts(hi, k - 1)
+                 : hi->interval_ms;
+        return (double)v * 1000.0 / (double)(dt > 0 ? dt : hi->interval_ms);
+    }
     prev = kf_http_hist_val(hi, s, k - 1, m->col);
     dt = kf_http_hist_ts(hi, k) - kf_http_hist_ts(hi, k - 1);
     if (dt <= 0)
@@ -378,7 +388,13 @@ static void kf_http_hist_one(struct kf_http_hist *hi, const char *id, int64_t se
     kf_http_hist_id(o, m, s->name);
     buf_printf(o, ",\"unit\":\"%s\",\"total\":%" PRId64 ",\"points\":[", m->unit,
                kf_http_hist_val(hi, s, hi->samples - 1, m->col));
-    for (k = kf_http_hist_start_at(hi, s, m, seconds); k < hi->samples; k++)
+    k = kf_http_hist_start_at(hi, s, m, seconds);
+    /* a rate counted from 0 starts with that 0 at the sample before */
+    if (m->rate && k == s->born && kf_http_hist_has_before(hi, k)) {
+        buf_printf(o, "[%" PRId64 ",0.000]", kf_http_hist_ts(hi, k - 1));
+        np++;
+    }
+    for (; k < hi->samples; k++)
         buf_printf(o, "%s[%" PRId64 ",%.3f]", np++ ? "," : "", kf_http_hist_ts(hi, k),
                    kf_http_hist_point(hi, s, m, k));
     buf_puts(o, "]}");
