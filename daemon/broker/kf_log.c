@@ -21,8 +21,9 @@
  *   the next job, which renames before it fsyncs the directory; the
  *   unlink runs once the last reference goes, after the rename), and the
  *   leader-epoch checkpoint (epochs_dirty: the next job writes the
- *   table as it was when the job was made; jobs of one log never overlap,
- *   so the last table written is the newest).  A segment file name is
+ *   table as it was when the job was made; jobs of a log overlap only at
+ *   close, and a generation number under rename_mu keeps an older table
+ *   from replacing a newer one).  A segment file name is
  *   reused only by a segment created at the same base (roll or truncate
  *   after a truncation): renames_settle() renames a pending one first,
  *   under rename_mu, which the job's renames also take.
@@ -90,8 +91,8 @@ struct flush_job {
     int        nrenames;
     buf_t      epochs; /* leader-epoch-checkpoint rows, if write_epochs */
     int        nepochs;
+    uint64_t   epochs_gen; /* newer tables have larger numbers */
     bool       write_epochs;
-    uv_mutex_t *rename_mu; /* the log's */
     int        status;
 };
 
@@ -118,7 +119,10 @@ struct kf_log {
     kf_seg_t           **doomed; /* removed, files not yet renamed */
     int                  ndoomed, capdoomed;
     int                  renaming;     /* doomed + in the running job */
-    uv_mutex_t           rename_mu;    /* kf_seg.renamed of doomed segs */
+    uv_mutex_t           rename_mu;    /* kf_seg.renamed of doomed segs,
+                                          epochs_written, the epoch file */
+    uint64_t             epochs_gen;     /* tables handed to jobs */
+    uint64_t             epochs_written; /* newest on disk (rename_mu) */
     bool                 epochs_dirty; /* checkpoint to write */
     bool                 opening;      /* in kf_log_open_blocking */
     bool                 compacting;      /* kf_log_compact job running */
@@ -574,19 +578,27 @@ static void flush_work(uv_work_t *req)
 
     /* deleted segments first, so the directory fsync below covers them */
     if (j->nrenames > 0) {
-        uv_mutex_lock(j->rename_mu);
+        uv_mutex_lock(&j->l->rename_mu);
         for (i = 0; i < j->nrenames; i++)
             if (!j->renames[i]->renamed)
                 seg_rename_deleted(j->renames[i]);
-        uv_mutex_unlock(j->rename_mu);
+        uv_mutex_unlock(&j->l->rename_mu);
     }
+    /* A close's final job may overlap a running one: the lock orders
+     * their writes, and an older table never replaces a newer one. */
     if (j->write_epochs) {
-        char *p = xasprintf("%s/leader-epoch-checkpoint", j->dir);
-        int   rc = kf_ckpt_write(p, &j->epochs, j->nepochs);
+        uv_mutex_lock(&j->l->rename_mu);
+        if (j->epochs_gen > j->l->epochs_written) {
+            char *p = xasprintf("%s/leader-epoch-checkpoint", j->dir);
+            int   rc = kf_ckpt_write(p, &j->epochs, j->nepochs);
 
-        free(p);
-        if (rc < 0 && j->status == 0)
-            j->status = rc;
+            free(p);
+            if (rc < 0 && j->status == 0)
+                j->status = rc;
+            if (rc == 0)
+                j->l->epochs_written = j->epochs_gen;
+        }
+        uv_mutex_unlock(&j->l->rename_mu);
     }
     for (i = 0; i < j->nsegs; i++) {
         kf_seg_t *s = j->segs[i];
@@ -733,12 +745,12 @@ static struct flush_job *flush_job_new(kf_log_t *l)
     /* the doomed segments' references move to the job */
     j->renames = l->doomed;
     j->nrenames = l->ndoomed;
-    j->rename_mu = &l->rename_mu;
     l->doomed = NULL;
     l->ndoomed = l->capdoomed = 0;
     if (l->epochs_dirty) {
         epochs_encode(l, &j->epochs);
         j->nepochs = l->nepochs;
+        j->epochs_gen = ++l->epochs_gen;
         j->write_epochs = true;
         l->epochs_dirty = false;
     }

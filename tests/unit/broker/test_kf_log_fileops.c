@@ -312,6 +312,26 @@ static void test_epoch_checkpoint_in_flush_job(void **state)
     close_log(f, l);
 }
 
+/* An epoch change while a job runs, then a close (whose final job
+ * overlaps the running one): the newest table is what stays. */
+static void test_epoch_checkpoint_close_overlap(void **state)
+{
+    struct fx *f = *state;
+    kf_log_t  *l = open_log(f, "t", false);
+    char       p[256], txt[128];
+    int        done = 0;
+
+    snprintf(p, sizeof p, "%s/leader-epoch-checkpoint", f->dir);
+    gate_close(f);
+    append_n(l, 2, T0, 3); /* a job for epoch 3, held by the gate */
+    assert_int_equal(kf_log_set_leader_epoch(l, 5), 0);
+    kf_log_close(l, closed_cb, &done); /* its job has 3 and 5 */
+    gate_open(f);
+    assert_int_equal(done, 1);
+    read_text(p, txt, sizeof txt);
+    assert_string_equal(txt, "0\n2\n3 0\n5 2\n");
+}
+
 /* ---- split open on other threads ---------------------------------------- */
 
 #define NPAR 6
@@ -392,6 +412,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_destroy_with_renames_pending,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_epoch_checkpoint_in_flush_job,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_checkpoint_close_overlap,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_blocking_on_threads, setup,
                                         teardown),
