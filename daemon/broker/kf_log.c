@@ -124,6 +124,9 @@ struct kf_log {
     uint64_t             epochs_gen;     /* tables handed to jobs */
     uint64_t             epochs_written; /* newest on disk (rename_mu) */
     bool                 epochs_dirty; /* checkpoint to write */
+    buf_t                snap;      /* producer snapshot for the next job */
+    char                *snap_path; /* NULL: none pending */
+    int64_t              snap_keep_from;
     bool                 opening;      /* in kf_log_open_blocking */
     bool                 compacting;      /* kf_log_compact job running */
     int64_t              compacted_below; /* active base at the last run */
@@ -711,7 +714,7 @@ static void flush_done(uv_work_t *req, int status)
         return;
     }
     if (l->want > l->flushed || (l->wh != NULL && l->wh->offset > l->flushed) ||
-        l->ndoomed > 0 || (l->epochs_dirty && !failed))
+        l->ndoomed > 0 || l->snap_path != NULL || (l->epochs_dirty && !failed))
         flush_start(l);
 }
 
@@ -747,6 +750,13 @@ static struct flush_job *flush_job_new(kf_log_t *l)
     j->nrenames = l->ndoomed;
     l->doomed = NULL;
     l->ndoomed = l->capdoomed = 0;
+    if (l->snap_path != NULL) { /* a roll's snapshot, made meanwhile */
+        j->snapshot = l->snap;
+        j->snapshot_path = l->snap_path;
+        j->keep_snapshots_from = l->snap_keep_from;
+        buf_init(&l->snap);
+        l->snap_path = NULL;
+    }
     if (l->epochs_dirty) {
         epochs_encode(l, &j->epochs);
         j->nepochs = l->nepochs;
@@ -834,6 +844,9 @@ static int roll_to(kf_log_t *l, int64_t base, int64_t now_ms)
     int               rc;
     struct flush_job *j;
 
+    /* Stays on the loop: the append that rolls writes into the new
+     * file at once (three open(O_CREAT) and page-cache index writes, the
+     * cost class of the append itself). */
     kf_seg_seal(old);
     renames_settle(l, base);
     rc = kf_seg_open(l->dir, base, true, now_ms, &s, &rebuild);
@@ -855,19 +868,16 @@ static int roll_to(kf_log_t *l, int64_t base, int64_t now_ms)
      * producer state at the new base: the recovery point moves on and a
      * restart replays only the active segment. */
     l->want = base > l->want ? base : l->want;
+    /* the snapshot goes to this flush job, or (one running) to the
+     * next, which flush_done starts because want > flushed */
+    buf_reset(&l->snap);
+    kf_pstate_encode(l->ps, &l->snap);
+    free(l->snap_path);
+    l->snap_path = xasprintf("%s/%020" PRId64 ".snapshot", l->dir, base);
+    l->snap_keep_from = l->segs[0]->base;
     if (l->job == NULL) {
         j = flush_job_new(l);
-        kf_pstate_encode(l->ps, &j->snapshot);
-        j->snapshot_path =
-            xasprintf("%s/%020" PRId64 ".snapshot", l->dir, base);
-        j->keep_snapshots_from = l->segs[0]->base;
         flush_submit(l, j);
-    } else {
-        /* a flush is running: write the snapshot now (small) */
-        char *p = xasprintf("%s/%020" PRId64 ".snapshot", l->dir, base);
-
-        kf_pstate_save(l->ps, p);
-        free(p);
     }
     return 0;
 }
@@ -1653,6 +1663,8 @@ static void log_free(kf_log_t *l)
         free(w);
     }
     kf_pstate_free(l->ps);
+    buf_free(&l->snap);
+    free(l->snap_path);
     uv_mutex_destroy(&l->rename_mu);
     free(l->doomed);
     free(l->segs);
@@ -1921,7 +1933,9 @@ void kf_log_close(kf_log_t *l, void (*done)(void *arg, int status), void *arg)
             j->segs[j->nsegs++] = active(l);
         }
     }
+    buf_reset(&j->snapshot); /* a roll's pending one: this is newer */
     kf_pstate_encode(l->ps, &j->snapshot);
+    free(j->snapshot_path);
     j->snapshot_path =
         xasprintf("%s/%020" PRId64 ".snapshot", l->dir, kf_log_end(l));
     j->sync_dir = true;
@@ -1996,6 +2010,10 @@ int kf_log_destroy(kf_log_t *l)
         snprintf(uuid + 2 * i, 3, "%02x", rnd[i]);
     to = xasprintf("%s/%s-%" PRId32 ".%s-delete", l->root, l->topic,
                    l->partition, uuid);
+    /* One rename on the loop, on purpose: DeleteTopics answers whether it
+     * happened, and a topic created again at once with the same name must
+     * find the directory name free (Kafka renames synchronously too);
+     * the removal of the files runs on the pool. */
     if (rename(l->dir, to) < 0) {
         int rc = -errno;
 

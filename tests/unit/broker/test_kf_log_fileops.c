@@ -6,7 +6,8 @@
  * - a roll onto the base of a segment a truncation just deleted, before
  *   its job ran: the new file must not be renamed away (renames_settle);
  * - a destroy while renames are pending; compaction waits for them;
- * - leader-epoch-checkpoint written by the flush job, in order;
+ * - leader-epoch-checkpoint written by the flush job, in order, and a
+ *   roll's producer snapshot by the next job when one is running;
  * - kf_log_open_blocking on other threads, several logs at once, torn
  *   tails cut, then kf_log_open_attach on the loop. */
 #include "cmocka_all.h"
@@ -332,6 +333,28 @@ static void test_epoch_checkpoint_close_overlap(void **state)
     assert_string_equal(txt, "0\n2\n3 0\n5 2\n");
 }
 
+/* A roll while a flush job runs: the producer snapshot at the new base
+ * is written by the next job, not on the loop. */
+static void test_roll_snapshot_while_job_runs(void **state)
+{
+    struct fx *f = *state;
+    kf_log_t  *l = open_log(f, "t", false);
+
+    uv_run(&f->loop, UV_RUN_DEFAULT); /* the new log's first flush */
+    gate_close(f);
+    append_n(l, 5, T0, -1);
+    assert_int_equal(kf_log_roll(l, T0), 0); /* job 1: snapshot at 5 */
+    append_n(l, 5, T0, -1);
+    assert_int_equal(kf_log_roll(l, T0), 0); /* job 1 runs: pending 10 */
+    assert_false(seg_exists(f->dir, 5, ".snapshot"));
+    assert_false(seg_exists(f->dir, 10, ".snapshot"));
+    gate_open(f);
+    assert_true(seg_exists(f->dir, 5, ".snapshot"));
+    assert_true(seg_exists(f->dir, 10, ".snapshot"));
+    close_log(f, l);
+    assert_true(seg_exists(f->dir, 10, ".snapshot"));
+}
+
 /* ---- split open on other threads ---------------------------------------- */
 
 #define NPAR 6
@@ -414,6 +437,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_epoch_checkpoint_in_flush_job,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_epoch_checkpoint_close_overlap,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roll_snapshot_while_job_runs,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_blocking_on_threads, setup,
                                         teardown),
