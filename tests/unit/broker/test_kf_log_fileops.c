@@ -157,8 +157,8 @@ static void gate_after(uv_work_t *req, int status)
 static void gate_close(struct fx *f)
 {
     assert_int_equal(uv_sem_init(&gate_sem, 0), 0);
-    assert_int_equal(
-        uv_queue_work(&f->loop, &gate_req, gate_work, gate_after), 0);
+    assert_int_equal(uv_queue_work(&f->loop, &gate_req, gate_work, gate_after),
+                     0);
 }
 
 static void gate_open(struct fx *f)

@@ -121,9 +121,9 @@ static void make_unclean(struct fx *f)
             if (i + n > records_of(p))
                 n = (int)records_of(p) - i;
             tb_batch(&b, n, &o);
-            assert_int_equal(kf_log_append(l, b.data, b.len, 0, o.base_ts,
-                                           NULL, NULL, NULL),
-                             0);
+            assert_int_equal(
+                kf_log_append(l, b.data, b.len, 0, o.base_ts, NULL, NULL, NULL),
+                0);
             buf_free(&b);
             i += n;
         }
@@ -211,8 +211,8 @@ static void test_one_bad_partition_fails_start(void **state)
     /* a second segment that overlaps the first */
     snprintf(to, sizeof to, "%s/r-5/%020d.log", f->dirs[i], 3);
     {
-        FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-        char  b[4096];
+        FILE  *in = fopen(from, "rb"), *out = fopen(to, "wb");
+        char   b[4096];
         size_t n;
 
         assert_non_null(in);
