@@ -65,14 +65,15 @@
 #include "kf_topics.h"
 #include "xalloc.h"
 
-#define KF_HTTP_STREAM_MAX      16   /* concurrent streams, tail and search */
-#define KF_HTTP_STREAM_TICK_MS  100
-#define KF_HTTP_STREAM_PING     150  /* ticks between pings (15 s) */
-#define KF_HTTP_STREAM_CHUNK    (2u << 20) /* log bytes one job reads */
-#define KF_HTTP_STREAM_JOB_OUT  (2u << 20) /* JSON one job makes, then it stops */
-#define KF_HTTP_TAIL_JOB_RECS   2000       /* records one tail job sends */
-#define KF_HTTP_PROGRESS_MS     250        /* between progress events */
-#define KF_HTTP_TOKEN_MAX       8192       /* bytes of positions= / resume= */
+#define KF_HTTP_STREAM_MAX 16 /* concurrent streams, tail and search */
+#define KF_HTTP_STREAM_TICK_MS 100
+#define KF_HTTP_STREAM_PING 150         /* ticks between pings (15 s) */
+#define KF_HTTP_STREAM_CHUNK (2u << 20) /* log bytes one job reads */
+#define KF_HTTP_STREAM_JOB_OUT                                                 \
+    (2u << 20)                     /* JSON one job makes, then it stops */
+#define KF_HTTP_TAIL_JOB_RECS 2000 /* records one tail job sends */
+#define KF_HTTP_PROGRESS_MS 250    /* between progress events */
+#define KF_HTTP_TOKEN_MAX 8192     /* bytes of positions= / resume= */
 
 enum kf_http_skind { KF_HTTP_TAIL, KF_HTTP_SEARCH };
 
@@ -111,19 +112,19 @@ struct kf_http_stream {
 
 /* One chunk: records of one partition in [from, end) from one slice. */
 struct kf_http_sjob {
-    uv_work_t              work;
-    struct kf_http_stream *s;
-    struct kf_log_slice    slice;
-    int                    idx; /* in s->parts */
-    int32_t                partition;
-    int64_t                from, end;
-    int64_t                next; /* out: where to go on */
-    uint64_t               max_records, max_matches, max_bytes;
-    int64_t                deadline; /* clock_mono_ms: stop there */
-    uint64_t               records, bytes, matches;
-    int                    status;
-    buf_t                  out; /* one JSON object a line */
-    buf_t                  scratch;
+    uv_work_t                     work;
+    struct kf_http_stream        *s;
+    struct kf_log_slice           slice;
+    int                           idx; /* in s->parts */
+    int32_t                       partition;
+    int64_t                       from, end;
+    int64_t                       next; /* out: where to go on */
+    uint64_t                      max_records, max_matches, max_bytes;
+    int64_t                       deadline; /* clock_mono_ms: stop there */
+    uint64_t                      records, bytes, matches;
+    int                           status;
+    buf_t                         out; /* one JSON object a line */
+    buf_t                         scratch;
     struct kf_http_filter_scratch fsc;
 };
 
@@ -134,8 +135,7 @@ struct kf_http_streams {
     unsigned               ticks;
     struct kf_http_stream *list;
     int                    n;
-    uint64_t               opened[2], refused, dropped, sent, scanned_bytes,
-        scanned_records;
+    uint64_t opened[2], refused, dropped, sent, scanned_bytes, scanned_records;
 };
 
 static struct kf_http_streams *kf_http_streams_of(kf_http_t *h)
@@ -232,9 +232,14 @@ static int kf_http_sjob_rec(void *arg, const struct kf_http_rec *r)
     j->next = r->offset + 1;
     if (s->kind == KF_HTTP_SEARCH) {
         struct kf_http_filter_rec fr = {
-            .offset = r->offset, .timestamp = r->timestamp, .partition = j->partition,
-            .key = r->key, .value = r->value, .nheaders = r->nheaders,
-            .headers = r->headers, .headers_len = r->headers_len,
+            .offset = r->offset,
+            .timestamp = r->timestamp,
+            .partition = j->partition,
+            .key = r->key,
+            .value = r->value,
+            .nheaders = r->nheaders,
+            .headers = r->headers,
+            .headers_len = r->headers_len,
         };
 
         if (kf_http_stream_filter_match(s->filter, &fr, &j->fsc)) {
@@ -249,7 +254,8 @@ static int kf_http_sjob_rec(void *arg, const struct kf_http_rec *r)
     }
     kf_http_rec_json(&j->out, r, j->partition, s->max_value);
     buf_put_u8(&j->out, '\n');
-    if (j->records >= KF_HTTP_TAIL_JOB_RECS || j->out.len >= KF_HTTP_STREAM_JOB_OUT)
+    if (j->records >= KF_HTTP_TAIL_JOB_RECS ||
+        j->out.len >= KF_HTTP_STREAM_JOB_OUT)
         return KF_HTTP_SJOB_STOP;
     return 0;
 }
@@ -281,7 +287,8 @@ static void kf_http_sjob_work(uv_work_t *w)
         }
         last = h.base_offset + h.last_offset_delta + 1;
         if (last <= j->from)
-            continue; /* wholly before the position (the slice starts on a batch) */
+            continue; /* wholly before the position (the slice starts on a
+                         batch) */
         j->bytes += n;
         rc = kf_http_records(p, n, &j->scratch, kf_http_sjob_rec, j);
         if (rc == KF_HTTP_SJOB_STOP)
@@ -352,9 +359,10 @@ static int kf_http_sjob_queue(struct kf_http_stream *s, kf_log_t *l, int idx,
 
 /* The log of one partition of s's topic, or NULL (topic gone). */
 static kf_log_t *kf_http_st_log(struct kf_http_stream *s, int32_t partition,
-                                    struct kf_topic **tp)
+                                struct kf_topic **tp)
 {
-    struct kf_topic *t = kf_topics_get(s->m->h->b->topics, s->topic, strlen(s->topic));
+    struct kf_topic *t =
+        kf_topics_get(s->m->h->b->topics, s->topic, strlen(s->topic));
 
     if (tp != NULL)
         *tp = t;
@@ -401,14 +409,14 @@ static int kf_http_st_from(kf_log_t *l, const char *from, int64_t *pos)
 /* Parses "P:POS[:END],..." (positions= of a tail, resume= of a search)
  * into s->parts, checked against topic t.  0 or ERR_MALFORMED. */
 static int kf_http_st_token(struct kf_http_stream *s, const struct kf_topic *t,
-                                char *tok, bool with_end)
+                            char *tok, bool with_end)
 {
     char *save = NULL, *item, *end;
     int   i;
 
     for (item = strtok_r(tok, ",", &save); item != NULL;
          item = strtok_r(NULL, ",", &save)) {
-        struct kf_http_spart sp = { 0, 0, -1 };
+        struct kf_http_spart sp = {0, 0, -1};
         long long            v;
 
         v = strtoll(item, &end, 10);
@@ -427,7 +435,8 @@ static int kf_http_st_token(struct kf_http_stream *s, const struct kf_topic *t,
             if (end == item || sp.end < sp.pos)
                 return ERR_MALFORMED;
         }
-        if (*end != '\0' || s->nparts >= t->npart || t->logs[sp.partition] == NULL)
+        if (*end != '\0' || s->nparts >= t->npart ||
+            t->logs[sp.partition] == NULL)
             return ERR_MALFORMED;
         for (i = 0; i < s->nparts; i++)
             if (s->parts[i].partition == sp.partition)
@@ -438,7 +447,7 @@ static int kf_http_st_token(struct kf_http_stream *s, const struct kf_topic *t,
 }
 
 static void kf_http_st_positions(buf_t *b, const struct kf_http_stream *s,
-                                     bool with_end)
+                                 bool with_end)
 {
     int i;
 
@@ -455,7 +464,8 @@ static void kf_http_st_positions(buf_t *b, const struct kf_http_stream *s,
 
 /* ---- tail --------------------------------------------------------------- */
 
-static void kf_http_tail_grow(struct kf_http_stream *s, const struct kf_topic *t)
+static void kf_http_tail_grow(struct kf_http_stream *s,
+                              const struct kf_topic *t)
 {
     int32_t p;
 
@@ -513,7 +523,8 @@ static void kf_http_tail_pump(struct kf_http_stream *s)
         if (sp->pos > hw)
             sp->pos = hw; /* truncated under us */
         if (sp->pos < start) {
-            s->dropped += (uint64_t)(start - sp->pos); /* retention was faster */
+            s->dropped +=
+                (uint64_t)(start - sp->pos); /* retention was faster */
             sp->pos = start;
         }
         if (sp->pos >= hw)
@@ -571,8 +582,9 @@ static void kf_http_search(struct kf_http_ctx *x);
 
 static void kf_http_search_counts(buf_t *b, const struct kf_http_stream *s)
 {
-    buf_printf(b, "\"scanned_records\":%" PRIu64 ",\"scanned_bytes\":%" PRIu64
-                  ",\"matches\":%" PRIu64 ",\"elapsed_ms\":%" PRId64,
+    buf_printf(b,
+               "\"scanned_records\":%" PRIu64 ",\"scanned_bytes\":%" PRIu64
+               ",\"matches\":%" PRIu64 ",\"elapsed_ms\":%" PRId64,
                s->records, s->bytes, s->matches, clock_mono_ms() - s->t0);
 }
 
@@ -686,7 +698,8 @@ static void kf_http_search_pump(struct kf_http_stream *s)
     }
 }
 
-static void kf_http_search_done(struct kf_http_stream *s, struct kf_http_sjob *j)
+static void kf_http_search_done(struct kf_http_stream *s,
+                                struct kf_http_sjob   *j)
 {
     const uint8_t *p = j->out.data, *e = p + j->out.len, *nl;
 
@@ -793,50 +806,57 @@ static void kf_http_streams_metrics(kf_http_t *h, buf_t *o)
 
     if (m == NULL)
         return;
-    buf_printf(o,
-               "# HELP odradek_http_streams Open live tail and search streams.\n"
-               "# TYPE odradek_http_streams gauge\n"
-               "odradek_http_streams %d\n"
-               "# HELP odradek_http_streams_opened_total Streams opened, by kind.\n"
-               "# TYPE odradek_http_streams_opened_total counter\n"
-               "odradek_http_streams_opened_total{kind=\"tail\"} %" PRIu64 "\n"
-               "odradek_http_streams_opened_total{kind=\"search\"} %" PRIu64 "\n"
-               "# HELP odradek_http_streams_refused_total Streams refused (503: too many).\n"
-               "# TYPE odradek_http_streams_refused_total counter\n"
-               "odradek_http_streams_refused_total %" PRIu64 "\n"
-               "# HELP odradek_http_tail_sent_total Records sent by live tails.\n"
-               "# TYPE odradek_http_tail_sent_total counter\n"
-               "odradek_http_tail_sent_total %" PRIu64 "\n"
-               "# HELP odradek_http_tail_dropped_total Offsets a slow tail reader skipped.\n"
-               "# TYPE odradek_http_tail_dropped_total counter\n"
-               "odradek_http_tail_dropped_total %" PRIu64 "\n"
-               "# HELP odradek_http_search_scanned_records_total Records searches examined.\n"
-               "# TYPE odradek_http_search_scanned_records_total counter\n"
-               "odradek_http_search_scanned_records_total %" PRIu64 "\n"
-               "# HELP odradek_http_search_scanned_bytes_total Log bytes searches read.\n"
-               "# TYPE odradek_http_search_scanned_bytes_total counter\n"
-               "odradek_http_search_scanned_bytes_total %" PRIu64 "\n",
-               m->n, m->opened[KF_HTTP_TAIL], m->opened[KF_HTTP_SEARCH], m->refused,
-               m->sent, m->dropped, m->scanned_records, m->scanned_bytes);
+    buf_printf(
+        o,
+        "# HELP odradek_http_streams Open live tail and search streams.\n"
+        "# TYPE odradek_http_streams gauge\n"
+        "odradek_http_streams %d\n"
+        "# HELP odradek_http_streams_opened_total Streams opened, by kind.\n"
+        "# TYPE odradek_http_streams_opened_total counter\n"
+        "odradek_http_streams_opened_total{kind=\"tail\"} %" PRIu64 "\n"
+        "odradek_http_streams_opened_total{kind=\"search\"} %" PRIu64 "\n"
+        "# HELP odradek_http_streams_refused_total Streams refused (503: too "
+        "many).\n"
+        "# TYPE odradek_http_streams_refused_total counter\n"
+        "odradek_http_streams_refused_total %" PRIu64 "\n"
+        "# HELP odradek_http_tail_sent_total Records sent by live tails.\n"
+        "# TYPE odradek_http_tail_sent_total counter\n"
+        "odradek_http_tail_sent_total %" PRIu64 "\n"
+        "# HELP odradek_http_tail_dropped_total Offsets a slow tail reader "
+        "skipped.\n"
+        "# TYPE odradek_http_tail_dropped_total counter\n"
+        "odradek_http_tail_dropped_total %" PRIu64 "\n"
+        "# HELP odradek_http_search_scanned_records_total Records searches "
+        "examined.\n"
+        "# TYPE odradek_http_search_scanned_records_total counter\n"
+        "odradek_http_search_scanned_records_total %" PRIu64 "\n"
+        "# HELP odradek_http_search_scanned_bytes_total Log bytes searches "
+        "read.\n"
+        "# TYPE odradek_http_search_scanned_bytes_total counter\n"
+        "odradek_http_search_scanned_bytes_total %" PRIu64 "\n",
+        m->n, m->opened[KF_HTTP_TAIL], m->opened[KF_HTTP_SEARCH], m->refused,
+        m->sent, m->dropped, m->scanned_records, m->scanned_bytes);
 }
 
 /* ---- handlers ----------------------------------------------------------- */
 
 /* A new stream on topic x->arg[0] (404 / 503 answered here: NULL). */
 static struct kf_http_stream *kf_http_st_new(struct kf_http_ctx *x,
-                                                 enum kf_http_skind kind,
-                                                 struct kf_topic **tp)
+                                             enum kf_http_skind  kind,
+                                             struct kf_topic   **tp)
 {
     struct kf_http_streams *m = kf_http_streams_of(x->h);
     struct kf_http_stream  *s;
     struct kf_topic        *t;
     int64_t                 maxv = 4096;
 
-    if (slice_eq(x->req->method, "HEAD")) { /* a stream has no head of its own */
+    if (slice_eq(x->req->method,
+                 "HEAD")) { /* a stream has no head of its own */
         kf_http_error(x, 405, "streams answer GET only");
         return NULL;
     }
-    if ((t = kf_topics_get(x->h->b->topics, x->arg[0], strlen(x->arg[0]))) == NULL) {
+    if ((t = kf_topics_get(x->h->b->topics, x->arg[0], strlen(x->arg[0]))) ==
+        NULL) {
         kf_http_error(x, 404, "no such topic");
         return NULL;
     }
@@ -847,7 +867,8 @@ static struct kf_http_stream *kf_http_st_new(struct kf_http_ctx *x,
     if (m == NULL || m->stopping || m->n >= KF_HTTP_STREAM_MAX) {
         if (m != NULL)
             m->refused++;
-        kf_http_error(x, 503, "too many open streams (16): close a tail or search");
+        kf_http_error(x, 503,
+                      "too many open streams (16): close a tail or search");
         return NULL;
     }
     s = xcalloc(1, sizeof *s);
@@ -892,8 +913,8 @@ static void kf_http_st_discard(struct kf_http_stream *s)
 /* partition= (one) or every partition, each from `from`, or the list in
  * token (positions= / resume=).  0, or answers 400 and returns < 0. */
 static int kf_http_st_parts(struct kf_http_ctx *x, struct kf_http_stream *s,
-                                const struct kf_topic *t, const char *from,
-                                const char *tokname, bool with_end)
+                            const struct kf_topic *t, const char *from,
+                            const char *tokname, bool with_end)
 {
     char    tok[KF_HTTP_TOKEN_MAX];
     int64_t part = -1;
@@ -902,8 +923,9 @@ static int kf_http_st_parts(struct kf_http_ctx *x, struct kf_http_stream *s,
     rc = http_query_get(x->req->query, tokname, tok, sizeof tok);
     if (rc > 0) {
         if (kf_http_st_token(s, t, tok, with_end) < 0 || s->nparts == 0) {
-            kf_http_error(x, 400, with_end ? "bad resume token"
-                                           : "bad positions (partition:offset,...)");
+            kf_http_error(x, 400,
+                          with_end ? "bad resume token"
+                                   : "bad positions (partition:offset,...)");
             return ERR_MALFORMED;
         }
         return 0;
@@ -924,8 +946,9 @@ static int kf_http_st_parts(struct kf_http_ctx *x, struct kf_http_stream *s,
         s->parts[s->nparts].partition = i;
         s->parts[s->nparts].end = kf_log_hw(l);
         if (kf_http_st_from(l, from, &s->parts[s->nparts].pos) < 0) {
-            kf_http_error(x, 400, "from must be end, earliest, latest-N, "
-                                  "timestamp:MS or offset:N");
+            kf_http_error(x, 400,
+                          "from must be end, earliest, latest-N, "
+                          "timestamp:MS or offset:N");
             return ERR_MALFORMED;
         }
         s->nparts++;
@@ -943,7 +966,8 @@ static void kf_http_tail(struct kf_http_ctx *x)
 
     if ((s = kf_http_st_new(x, KF_HTTP_TAIL, &t)) == NULL)
         return;
-    if (http_query_get(x->req->query, "from", from, sizeof from) == ERR_MALFORMED) {
+    if (http_query_get(x->req->query, "from", from, sizeof from) ==
+        ERR_MALFORMED) {
         kf_http_error(x, 400, "bad from");
         kf_http_st_discard(s);
         return;
@@ -966,23 +990,24 @@ static const struct {
     const char              *name;
     enum kf_http_filter_mode mode;
 } kf_http_search_modes[] = {
-    { "substring", KF_HTTP_FILTER_SUBSTRING },
-    { "regex", KF_HTTP_FILTER_REGEX },
-    { "filter", KF_HTTP_FILTER_EXPR },
+    {"substring", KF_HTTP_FILTER_SUBSTRING},
+    {"regex", KF_HTTP_FILTER_REGEX},
+    {"filter", KF_HTTP_FILTER_EXPR},
 };
 
 static const struct {
     const char *name;
     int         bit;
 } kf_http_search_in[] = {
-    { "key", KF_HTTP_FILTER_IN_KEY },
-    { "value", KF_HTTP_FILTER_IN_VALUE },
-    { "headers", KF_HTTP_FILTER_IN_HEADERS },
+    {"key", KF_HTTP_FILTER_IN_KEY},
+    {"value", KF_HTTP_FILTER_IN_VALUE},
+    {"headers", KF_HTTP_FILTER_IN_HEADERS},
 };
 
 /* mode= and in= into s->filter from q.  0 or answered 400. */
-static int kf_http_search_filter(struct kf_http_ctx *x, struct kf_http_stream *s,
-                                 const char *q, size_t qn)
+static int kf_http_search_filter(struct kf_http_ctx    *x,
+                                 struct kf_http_stream *s, const char *q,
+                                 size_t qn)
 {
     char   mode[16] = "substring", in[64], err[256], *save = NULL, *w;
     int    rc, bits = 0;
@@ -990,7 +1015,9 @@ static int kf_http_search_filter(struct kf_http_ctx *x, struct kf_http_stream *s
     bool   found = false;
 
     rc = http_query_get(x->req->query, "mode", mode, sizeof mode);
-    for (i = 0; rc != ERR_MALFORMED && i < sizeof kf_http_search_modes / sizeof kf_http_search_modes[0]; i++)
+    for (i = 0; rc != ERR_MALFORMED && i < sizeof kf_http_search_modes /
+                                               sizeof kf_http_search_modes[0];
+         i++)
         if (strcmp(mode, kf_http_search_modes[i].name) == 0) {
             found = true;
             break;
@@ -1001,11 +1028,14 @@ static int kf_http_search_filter(struct kf_http_ctx *x, struct kf_http_stream *s
     }
     rc = http_query_get(x->req->query, "in", in, sizeof in);
     if (rc > 0) {
-        for (w = strtok_r(in, ",", &save); w != NULL; w = strtok_r(NULL, ",", &save)) {
+        for (w = strtok_r(in, ",", &save); w != NULL;
+             w = strtok_r(NULL, ",", &save)) {
             size_t k;
             bool   ok = false;
 
-            for (k = 0; k < sizeof kf_http_search_in / sizeof kf_http_search_in[0]; k++)
+            for (k = 0;
+                 k < sizeof kf_http_search_in / sizeof kf_http_search_in[0];
+                 k++)
                 if (strcmp(w, kf_http_search_in[k].name) == 0) {
                     bits |= kf_http_search_in[k].bit;
                     ok = true;
@@ -1018,8 +1048,8 @@ static int kf_http_search_filter(struct kf_http_ctx *x, struct kf_http_stream *s
         kf_http_error(x, 400, "in must list key, value, headers");
         return ERR_MALFORMED;
     }
-    if (kf_http_stream_filter_parse(q, qn, kf_http_search_modes[i].mode, bits, &s->filter,
-                                    err, sizeof err) < 0) {
+    if (kf_http_stream_filter_parse(q, qn, kf_http_search_modes[i].mode, bits,
+                                    &s->filter, err, sizeof err) < 0) {
         kf_http_error(x, 400, err);
         return ERR_MALFORMED;
     }
@@ -1032,27 +1062,33 @@ static void kf_http_search(struct kf_http_ctx *x)
     struct kf_topic       *t;
     char                   from[64] = "earliest";
     char                  *q;
-    int64_t                limit = 100, max_records = 1000000, max_bytes = 256 << 20,
+    int64_t limit = 100, max_records = 1000000, max_bytes = 256 << 20,
             max_ms = 10000;
-    int                    rc, i;
-    uint64_t               total = 0;
-    buf_t                  b = BUF_INIT;
+    int      rc, i;
+    uint64_t total = 0;
+    buf_t    b = BUF_INIT;
 
     if ((s = kf_http_st_new(x, KF_HTTP_SEARCH, &t)) == NULL)
         return;
     q = xmalloc(KF_HTTP_FILTER_MAX_QUERY + 1);
     rc = http_query_get(x->req->query, "q", q, KF_HTTP_FILTER_MAX_QUERY + 1);
     if (rc < 0) {
-        kf_http_error(x, 400, rc == ERR_NOTFOUND ? "q (the search) is required"
-                                                 : "q is too long (4096 bytes at most)");
+        kf_http_error(x, 400,
+                      rc == ERR_NOTFOUND
+                          ? "q (the search) is required"
+                          : "q is too long (4096 bytes at most)");
     } else if (kf_http_query_int(x, "limit", 1, 1000, &limit) < 0 ||
-               kf_http_query_int(x, "max_records", 1, 100000000, &max_records) < 0 ||
-               kf_http_query_int(x, "max_bytes", 1, (int64_t)16 << 30, &max_bytes) < 0 ||
+               kf_http_query_int(x, "max_records", 1, 100000000, &max_records) <
+                   0 ||
+               kf_http_query_int(x, "max_bytes", 1, (int64_t)16 << 30,
+                                 &max_bytes) < 0 ||
                kf_http_query_int(x, "max_ms", 1, 120000, &max_ms) < 0) {
-        kf_http_error(x, 400, "limit must be in 1..1000, max_records in 1..1e8, "
-                              "max_bytes in 1..16 GiB, max_ms in 1..120000");
+        kf_http_error(x, 400,
+                      "limit must be in 1..1000, max_records in 1..1e8, "
+                      "max_bytes in 1..16 GiB, max_ms in 1..120000");
         rc = ERR_MALFORMED;
-    } else if (http_query_get(x->req->query, "from", from, sizeof from) == ERR_MALFORMED) {
+    } else if (http_query_get(x->req->query, "from", from, sizeof from) ==
+               ERR_MALFORMED) {
         kf_http_error(x, 400, "bad from");
         rc = ERR_MALFORMED;
     } else if ((rc = kf_http_search_filter(x, s, q, (size_t)rc)) == 0) {
@@ -1082,12 +1118,15 @@ static void kf_http_search(struct kf_http_ctx *x)
 }
 
 static const struct kf_http_route kf_http_stream_routes[] = {
-    { "GET", "/api/v1/topics/{}/tail", KF_HTTP_READ, kf_http_tail },
-    { "GET", "/api/v1/topics/{}/search", KF_HTTP_READ, kf_http_search },
-    { NULL, NULL, 0, NULL },
+    {"GET", "/api/v1/topics/{}/tail", KF_HTTP_READ, kf_http_tail},
+    {"GET", "/api/v1/topics/{}/search", KF_HTTP_READ, kf_http_search},
+    {NULL, NULL, 0, NULL},
 };
 
 const struct kf_http_module kf_http_mod_stream = {
-    "stream", kf_http_stream_routes, kf_http_streams_start, kf_http_streams_stop,
+    "stream",
+    kf_http_stream_routes,
+    kf_http_streams_start,
+    kf_http_streams_stop,
     kf_http_streams_metrics,
 };

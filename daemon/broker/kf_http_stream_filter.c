@@ -17,10 +17,27 @@
 #include "xalloc.h"
 
 enum kf_http_ffield {
-    F_KEY, F_VALUE, F_HEADER, F_OFFSET, F_TIMESTAMP, F_PARTITION, F_SIZE,
-    F_JKEY, F_JVALUE, /* key.<path>, value.<path>: inside JSON */
+    F_KEY,
+    F_VALUE,
+    F_HEADER,
+    F_OFFSET,
+    F_TIMESTAMP,
+    F_PARTITION,
+    F_SIZE,
+    F_JKEY,
+    F_JVALUE, /* key.<path>, value.<path>: inside JSON */
 };
-enum kf_http_fop { OP_EQ, OP_NE, OP_RE, OP_NRE, OP_CONTAINS, OP_LT, OP_LE, OP_GT, OP_GE };
+enum kf_http_fop {
+    OP_EQ,
+    OP_NE,
+    OP_RE,
+    OP_NRE,
+    OP_CONTAINS,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE
+};
 
 /* Fields and operators: the language is these two tables. */
 static const struct {
@@ -28,9 +45,12 @@ static const struct {
     enum kf_http_ffield f;
     bool                numeric;
 } kf_http_ffields[] = {
-    { "key", F_KEY, false },           { "value", F_VALUE, false },
-    { "offset", F_OFFSET, true },      { "timestamp", F_TIMESTAMP, true },
-    { "partition", F_PARTITION, true }, { "size", F_SIZE, true },
+    {"key", F_KEY, false},
+    {"value", F_VALUE, false},
+    {"offset", F_OFFSET, true},
+    {"timestamp", F_TIMESTAMP, true},
+    {"partition", F_PARTITION, true},
+    {"size", F_SIZE, true},
 };
 
 static const struct {
@@ -40,15 +60,20 @@ static const struct {
     bool             text;    /* allowed on key/value/headers */
 } kf_http_fops[] = {
     /* longest first: "<=" before "<" */
-    { "contains", OP_CONTAINS, false, true }, { "==", OP_EQ, true, true },
-    { "!=", OP_NE, true, true },              { "!~", OP_NRE, false, true },
-    { "<=", OP_LE, true, false },             { ">=", OP_GE, true, false },
-    { "=", OP_EQ, true, true },               { "~", OP_RE, false, true },
-    { "<", OP_LT, true, false },              { ">", OP_GT, true, false },
+    {"contains", OP_CONTAINS, false, true},
+    {"==", OP_EQ, true, true},
+    {"!=", OP_NE, true, true},
+    {"!~", OP_NRE, false, true},
+    {"<=", OP_LE, true, false},
+    {">=", OP_GE, true, false},
+    {"=", OP_EQ, true, true},
+    {"~", OP_RE, false, true},
+    {"<", OP_LT, true, false},
+    {">", OP_GT, true, false},
 };
 
 #define KF_HTTP_FILTER_MAX_VALUE 1024 /* bytes of one term's value */
-#define KF_HTTP_FILTER_MAX_PATH  8    /* segments of a JSON path */
+#define KF_HTTP_FILTER_MAX_PATH 8     /* segments of a JSON path */
 
 struct kf_http_fterm {
     enum kf_http_ffield field;
@@ -56,14 +81,14 @@ struct kf_http_fterm {
     bool                or_before; /* "or" precedes this term: a new group */
     char               *header;    /* F_HEADER: the header's name */
     size_t              header_len;
-    char               *text;      /* value bytes (text fields) */
+    char               *text; /* value bytes (text fields) */
     size_t              text_len;
-    int64_t             num;       /* numeric fields */
-    char               *path;      /* F_JKEY/F_JVALUE: segments, NUL-separated */
+    int64_t             num;  /* numeric fields */
+    char               *path; /* F_JKEY/F_JVALUE: segments, NUL-separated */
     int                 nseg;
-    double              dnum;      /* the value as a number, for JSON */
+    double              dnum; /* the value as a number, for JSON */
     bool                have_dnum;
-    regex_t             re;        /* OP_RE / OP_NRE */
+    regex_t             re; /* OP_RE / OP_NRE */
     bool                have_re;
 };
 
@@ -142,14 +167,18 @@ static int64_t kf_http_re_size(const char *pat, size_t n)
             factor = 1;
         } else if (ch == '+') {
             factor = 2;
-        } else if (ch == '{' && i + 1 < n && isdigit((unsigned char)pat[i + 1])) {
+        } else if (ch == '{' && i + 1 < n &&
+                   isdigit((unsigned char)pat[i + 1])) {
             int64_t m = 0, k = -1;
 
-            for (i++; i < n && isdigit((unsigned char)pat[i]) && m <= 100000; i++)
+            for (i++; i < n && isdigit((unsigned char)pat[i]) && m <= 100000;
+                 i++)
                 m = m * 10 + (pat[i] - '0');
             if (i < n && pat[i] == ',') {
                 k = 0;
-                for (i++; i < n && isdigit((unsigned char)pat[i]) && k <= 100000; i++)
+                for (i++;
+                     i < n && isdigit((unsigned char)pat[i]) && k <= 100000;
+                     i++)
                     k = k * 10 + (pat[i] - '0');
             }
             while (i < n && pat[i] != '}')
@@ -165,7 +194,8 @@ static int64_t kf_http_re_size(const char *pat, size_t n)
                     j++;
                 while (j < n && pat[j] != ']') {
                     if (pat[j] == '[' && j + 1 < n &&
-                        (pat[j + 1] == ':' || pat[j + 1] == '.' || pat[j + 1] == '=')) {
+                        (pat[j + 1] == ':' || pat[j + 1] == '.' ||
+                         pat[j + 1] == '=')) {
                         char        close = pat[j + 1];
                         const char *e = NULL;
 
@@ -191,7 +221,8 @@ static int64_t kf_http_re_size(const char *pat, size_t n)
             st[d].sum += st[d].last * (factor - 1) + 1;
             st[d].last = st[d].last * factor + 1;
         }
-        if (st[d].sum > KF_HTTP_FILTER_REGEX_NODES || st[d].last > KF_HTTP_FILTER_REGEX_NODES)
+        if (st[d].sum > KF_HTTP_FILTER_REGEX_NODES ||
+            st[d].last > KF_HTTP_FILTER_REGEX_NODES)
             return -1;
     }
     return st[0].sum;
@@ -205,7 +236,8 @@ int kf_http_stream_filter_regex(const char *pat, size_t n, void *re, char *err,
     int    rc;
 
     if (n > KF_HTTP_FILTER_MAX_REGEX)
-        return kf_http_ferr(err, errsz, "regular expression longer than %d bytes",
+        return kf_http_ferr(err, errsz,
+                            "regular expression longer than %d bytes",
                             KF_HTTP_FILTER_MAX_REGEX);
     if (memchr(pat, '\0', n) != NULL)
         return kf_http_ferr(err, errsz, "NUL byte in a regular expression");
@@ -218,8 +250,9 @@ int kf_http_stream_filter_regex(const char *pat, size_t n, void *re, char *err,
             i++;
         }
     if (kf_http_re_size(pat, n) == -2)
-        return kf_http_ferr(err, errsz, "stacked repetition operators (a+?, a**, "
-                                        "a{2}+) are not supported");
+        return kf_http_ferr(err, errsz,
+                            "stacked repetition operators (a+?, a**, "
+                            "a{2}+) are not supported");
     if (kf_http_re_size(pat, n) < 0)
         return kf_http_ferr(err, errsz,
                             "regular expression too complex (nested or large "
@@ -288,7 +321,8 @@ static size_t kf_http_fword(struct kf_http_flex *x, const char **w)
 {
     const char *s = x->p;
 
-    while (x->p < x->end && !isspace((unsigned char)*x->p) && !kf_http_fopchar(*x->p))
+    while (x->p < x->end && !isspace((unsigned char)*x->p) &&
+           !kf_http_fopchar(*x->p))
         x->p++;
     *w = s;
     return (size_t)(x->p - s);
@@ -303,7 +337,8 @@ static int kf_http_fhex(char ch)
 }
 
 /* A value: "quoted" (escapes) or a bare word up to a space.  Into out. */
-static int kf_http_fvalue(struct kf_http_flex *x, buf_t *out, char *err, size_t errsz)
+static int kf_http_fvalue(struct kf_http_flex *x, buf_t *out, char *err,
+                          size_t errsz)
 {
     out->len = 0;
     if (x->p < x->end && *x->p == '"') {
@@ -367,8 +402,10 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
 
     if (n == 0)
         return kf_http_ferr(err, errsz, "a field is expected before '%.*s'",
-                            (int)(x->end - x->p > 10 ? 10 : x->end - x->p), x->p);
-    if ((n > 6 && strncmp(w, "value.", 6) == 0) || (n > 4 && strncmp(w, "key.", 4) == 0)) {
+                            (int)(x->end - x->p > 10 ? 10 : x->end - x->p),
+                            x->p);
+    if ((n > 6 && strncmp(w, "value.", 6) == 0) ||
+        (n > 4 && strncmp(w, "key.", 4) == 0)) {
         size_t k, at = w[0] == 'v' ? 6 : 4;
 
         t->field = w[0] == 'v' ? F_JVALUE : F_JKEY;
@@ -386,7 +423,8 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
                 break;
         if (t->nseg > KF_HTTP_FILTER_MAX_PATH || t->path[0] == '\0' ||
             t->path[n - at - 1] == '\0' || k + 1 < n - at)
-            return kf_http_ferr(err, errsz, "a JSON path has 1..%d non-empty parts",
+            return kf_http_ferr(err, errsz,
+                                "a JSON path has 1..%d non-empty parts",
                                 KF_HTTP_FILTER_MAX_PATH);
         numeric = false;
         found = true;
@@ -398,29 +436,34 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
         t->header[n - 7] = '\0';
         found = true;
     }
-    for (i = 0; !found && i < sizeof kf_http_ffields / sizeof kf_http_ffields[0]; i++)
+    for (i = 0;
+         !found && i < sizeof kf_http_ffields / sizeof kf_http_ffields[0]; i++)
         if (kf_http_fis(w, n, kf_http_ffields[i].name)) {
             t->field = kf_http_ffields[i].f;
             numeric = kf_http_ffields[i].numeric;
             found = true;
         }
     if (!found)
-        return kf_http_ferr(err, errsz,
-                            "unknown field '%.*s' (key, value, header.<name>, offset, "
-                            "timestamp, partition, size)",
-                            (int)(n > 40 ? 40 : n), w);
+        return kf_http_ferr(
+            err, errsz,
+            "unknown field '%.*s' (key, value, header.<name>, offset, "
+            "timestamp, partition, size)",
+            (int)(n > 40 ? 40 : n), w);
     kf_http_fskip(x);
     found = false;
     for (i = 0; i < sizeof kf_http_fops / sizeof kf_http_fops[0]; i++) {
         size_t k = strlen(kf_http_fops[i].name);
 
-        if ((size_t)(x->end - x->p) >= k && strncasecmp(x->p, kf_http_fops[i].name, k) == 0) {
+        if ((size_t)(x->end - x->p) >= k &&
+            strncasecmp(x->p, kf_http_fops[i].name, k) == 0) {
             bool json = t->field == F_JKEY || t->field == F_JVALUE;
 
-            if (!json && (numeric ? !kf_http_fops[i].numeric : !kf_http_fops[i].text))
-                return kf_http_ferr(err, errsz, "operator %s does not apply to %s",
-                                    kf_http_fops[i].name,
-                                    numeric ? "a numeric field" : "key, value or headers");
+            if (!json &&
+                (numeric ? !kf_http_fops[i].numeric : !kf_http_fops[i].text))
+                return kf_http_ferr(
+                    err, errsz, "operator %s does not apply to %s",
+                    kf_http_fops[i].name,
+                    numeric ? "a numeric field" : "key, value or headers");
             t->op = kf_http_fops[i].op;
             x->p += k;
             found = true;
@@ -428,8 +471,9 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
         }
     }
     if (!found)
-        return kf_http_ferr(err, errsz,
-                            "an operator is expected (= != ~ !~ contains < <= > >=)");
+        return kf_http_ferr(
+            err, errsz,
+            "an operator is expected (= != ~ !~ contains < <= > >=)");
     kf_http_fskip(x);
     if ((rc = kf_http_fvalue(x, val, err, errsz)) < 0)
         return rc;
@@ -456,22 +500,23 @@ static int kf_http_fterm_parse(struct kf_http_flex *x, struct kf_http_fterm *t,
         t->dnum = strtod(t->text, &end);
         t->have_dnum = val->len > 0 && *end == '\0' && errno == 0 &&
                        strlen(t->text) == val->len;
-        if (!t->have_dnum && (t->op == OP_LT || t->op == OP_LE || t->op == OP_GT ||
-                              t->op == OP_GE))
+        if (!t->have_dnum && (t->op == OP_LT || t->op == OP_LE ||
+                              t->op == OP_GT || t->op == OP_GE))
             return kf_http_ferr(err, errsz, "'%s' is not a number", t->text);
     }
     if (t->op == OP_RE || t->op == OP_NRE) {
-        if ((rc = kf_http_stream_filter_regex(t->text, t->text_len, &t->re, err, errsz)) < 0)
+        if ((rc = kf_http_stream_filter_regex(t->text, t->text_len, &t->re, err,
+                                              errsz)) < 0)
             return rc;
         t->have_re = true;
     }
     return 0;
 }
 
-static int kf_http_fexpr_parse(kf_http_filter_t *f, const char *q, size_t n, char *err,
-                               size_t errsz)
+static int kf_http_fexpr_parse(kf_http_filter_t *f, const char *q, size_t n,
+                               char *err, size_t errsz)
 {
-    struct kf_http_flex x = { q, q + n };
+    struct kf_http_flex x = {q, q + n};
     buf_t               val = BUF_INIT;
     const char         *w;
     size_t              wn;
@@ -481,12 +526,14 @@ static int kf_http_fexpr_parse(kf_http_filter_t *f, const char *q, size_t n, cha
     for (;;) {
         kf_http_fskip(&x);
         if (x.p == x.end) {
-            rc = kf_http_ferr(err, errsz, f->nterms ? "a term is expected after and/or"
-                                                    : "the filter is empty");
+            rc = kf_http_ferr(err, errsz,
+                              f->nterms ? "a term is expected after and/or"
+                                        : "the filter is empty");
             break;
         }
         if (f->nterms == KF_HTTP_FILTER_MAX_TERMS) {
-            rc = kf_http_ferr(err, errsz, "more than %d terms", KF_HTTP_FILTER_MAX_TERMS);
+            rc = kf_http_ferr(err, errsz, "more than %d terms",
+                              KF_HTTP_FILTER_MAX_TERMS);
             break;
         }
         f->t[f->nterms].or_before = or_next;
@@ -503,7 +550,8 @@ static int kf_http_fexpr_parse(kf_http_filter_t *f, const char *q, size_t n, cha
         } else if (kf_http_fis(w, wn, "or") || kf_http_fis(w, wn, "||")) {
             or_next = true;
         } else {
-            rc = kf_http_ferr(err, errsz, "'and' or 'or' expected after a term");
+            rc =
+                kf_http_ferr(err, errsz, "'and' or 'or' expected after a term");
             break;
         }
     }
@@ -511,8 +559,9 @@ static int kf_http_fexpr_parse(kf_http_filter_t *f, const char *q, size_t n, cha
     return rc;
 }
 
-int kf_http_stream_filter_parse(const char *q, size_t n, enum kf_http_filter_mode mode,
-                                int in, kf_http_filter_t **out, char *err, size_t errsz)
+int kf_http_stream_filter_parse(const char *q, size_t n,
+                                enum kf_http_filter_mode mode, int in,
+                                kf_http_filter_t **out, char *err, size_t errsz)
 {
     kf_http_filter_t *f;
     int               rc = 0;
@@ -524,7 +573,8 @@ int kf_http_stream_filter_parse(const char *q, size_t n, enum kf_http_filter_mod
     f = xcalloc(1, sizeof *f);
     f->mode = mode;
     f->in = in ? in
-               : KF_HTTP_FILTER_IN_KEY | KF_HTTP_FILTER_IN_VALUE | KF_HTTP_FILTER_IN_HEADERS;
+               : KF_HTTP_FILTER_IN_KEY | KF_HTTP_FILTER_IN_VALUE |
+                     KF_HTTP_FILTER_IN_HEADERS;
     if (mode == KF_HTTP_FILTER_SUBSTRING) {
         if (n == 0)
             rc = kf_http_ferr(err, errsz, "the search text is empty");
@@ -576,7 +626,8 @@ static bool kf_http_ftext(const struct kf_http_fterm *t, slice_t s,
     switch (t->op) {
     case OP_EQ:
     case OP_NE:
-        return (size_t)s.n == t->text_len && memcmp(s.p, t->text, t->text_len) == 0;
+        return (size_t)s.n == t->text_len &&
+               memcmp(s.p, t->text, t->text_len) == 0;
     case OP_CONTAINS:
         return t->text_len == 0 ||
                memmem(s.p, (size_t)s.n, t->text, t->text_len) != NULL;
@@ -585,7 +636,8 @@ static bool kf_http_ftext(const struct kf_http_fterm *t, slice_t s,
     }
 }
 
-static int64_t kf_http_fnum(const struct kf_http_filter_rec *r, enum kf_http_ffield f)
+static int64_t kf_http_fnum(const struct kf_http_filter_rec *r,
+                            enum kf_http_ffield              f)
 {
     switch (f) {
     case F_OFFSET:
@@ -595,17 +647,18 @@ static int64_t kf_http_fnum(const struct kf_http_filter_rec *r, enum kf_http_ffi
     case F_PARTITION:
         return r->partition;
     default: /* F_SIZE */
-        return (int64_t)(r->key.n > 0 ? r->key.n : 0) + (r->value.n > 0 ? r->value.n : 0);
+        return (int64_t)(r->key.n > 0 ? r->key.n : 0) +
+               (r->value.n > 0 ? r->value.n : 0);
     }
 }
 
-static bool kf_http_fjson_match(const struct kf_http_fterm *t,
+static bool kf_http_fjson_match(const struct kf_http_fterm      *t,
                                 const struct kf_http_filter_rec *r,
-                                struct kf_http_filter_scratch *sc);
+                                struct kf_http_filter_scratch   *sc);
 
-static bool kf_http_fterm_match(const struct kf_http_fterm *t,
+static bool kf_http_fterm_match(const struct kf_http_fterm      *t,
                                 const struct kf_http_filter_rec *r,
-                                struct kf_http_filter_scratch *scratch)
+                                struct kf_http_filter_scratch   *scratch)
 {
     bool pos = false;
 
@@ -622,7 +675,8 @@ static bool kf_http_fterm_match(const struct kf_http_fterm *t,
 
             if (!rd_ok(&hr) || hk.n < 0)
                 break;
-            if ((size_t)hk.n == t->header_len && memcmp(hk.p, t->header, t->header_len) == 0)
+            if ((size_t)hk.n == t->header_len &&
+                memcmp(hk.p, t->header, t->header_len) == 0)
                 pos = kf_http_ftext(t, hv, scratch);
         }
     } else {
@@ -648,27 +702,29 @@ static bool kf_http_fterm_match(const struct kf_http_fterm *t,
 
 /* The key (0) or value (1) of the record parsed as JSON, once per record
  * (NULL: not JSON).  Bounded by json.h: depth 32, 10000 nodes. */
-static const struct json *kf_http_fjson_doc(const struct kf_http_filter_rec *r, int which,
+static const struct json *kf_http_fjson_doc(const struct kf_http_filter_rec *r,
+                                            int which,
                                             struct kf_http_filter_scratch *sc)
 {
     slice_t s = which ? r->value : r->key;
 
     if (sc->state[which] == 0) {
         sc->state[which] = -1;
-        if (s.n > 0 && json_parse(&sc->arena, s.p, (size_t)s.n, &sc->doc[which], NULL) == 0)
+        if (s.n > 0 && json_parse(&sc->arena, s.p, (size_t)s.n, &sc->doc[which],
+                                  NULL) == 0)
             sc->state[which] = 1;
     }
     return sc->state[which] == 1 ? sc->doc[which] : NULL;
 }
 
-static bool kf_http_fjson_match(const struct kf_http_fterm *t,
+static bool kf_http_fjson_match(const struct kf_http_fterm      *t,
                                 const struct kf_http_filter_rec *r,
-                                struct kf_http_filter_scratch *sc)
+                                struct kf_http_filter_scratch   *sc)
 {
     const struct json *node = kf_http_fjson_doc(r, t->field == F_JVALUE, sc);
     const char        *seg = t->path;
     char               num[40];
-    slice_t            text = { NULL, -1 };
+    slice_t            text = {NULL, -1};
     bool               pos = false;
     int                k;
 
@@ -706,16 +762,18 @@ static bool kf_http_fjson_match(const struct kf_http_fterm *t,
         return false; /* not a number there */
     if (node != NULL) {
         if (node->type == JSON_STRING)
-            text = (slice_t){ (const uint8_t *)node->str, (int32_t)node->len };
+            text = (slice_t){(const uint8_t *)node->str, (int32_t)node->len};
         else if (node->type == JSON_BOOL)
-            text = (slice_t){ (const uint8_t *)(node->b ? "true" : "false"), node->b ? 4 : 5 };
+            text = (slice_t){(const uint8_t *)(node->b ? "true" : "false"),
+                             node->b ? 4 : 5};
         else if (node->type == JSON_NULL)
-            text = (slice_t){ (const uint8_t *)"null", 4 };
+            text = (slice_t){(const uint8_t *)"null", 4};
         else if (node->type == JSON_NUMBER) {
-            int m = node->is_int ? snprintf(num, sizeof num, "%lld", (long long)node->i)
-                                 : snprintf(num, sizeof num, "%.15g", node->num);
+            int m = node->is_int
+                        ? snprintf(num, sizeof num, "%lld", (long long)node->i)
+                        : snprintf(num, sizeof num, "%.15g", node->num);
 
-            text = (slice_t){ (const uint8_t *)num, m };
+            text = (slice_t){(const uint8_t *)num, m};
         }
         pos = kf_http_ftext(t, text, sc);
     }
@@ -739,9 +797,9 @@ static bool kf_http_fany(const kf_http_filter_t *f, slice_t s,
     return kf_http_re_match(&f->re, s.p, (size_t)s.n, scratch);
 }
 
-bool kf_http_stream_filter_match(const kf_http_filter_t *f,
+bool kf_http_stream_filter_match(const kf_http_filter_t          *f,
                                  const struct kf_http_filter_rec *r,
-                                 struct kf_http_filter_scratch *scratch)
+                                 struct kf_http_filter_scratch   *scratch)
 {
     int  i;
     bool group = true;
@@ -753,7 +811,8 @@ bool kf_http_stream_filter_match(const kf_http_filter_t *f,
     if (f->mode != KF_HTTP_FILTER_EXPR) {
         if ((f->in & KF_HTTP_FILTER_IN_KEY) && kf_http_fany(f, r->key, scratch))
             return true;
-        if ((f->in & KF_HTTP_FILTER_IN_VALUE) && kf_http_fany(f, r->value, scratch))
+        if ((f->in & KF_HTTP_FILTER_IN_VALUE) &&
+            kf_http_fany(f, r->value, scratch))
             return true;
         if (f->in & KF_HTTP_FILTER_IN_HEADERS) {
             rd_t    hr = rd_init(r->headers, r->headers_len);
@@ -764,7 +823,8 @@ bool kf_http_stream_filter_match(const kf_http_filter_t *f,
 
                 if (!rd_ok(&hr))
                     break;
-                if (kf_http_fany(f, hk, scratch) || kf_http_fany(f, hv, scratch))
+                if (kf_http_fany(f, hk, scratch) ||
+                    kf_http_fany(f, hv, scratch))
                     return true;
             }
         }

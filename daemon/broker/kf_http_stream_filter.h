@@ -77,8 +77,9 @@ typedef struct kf_http_filter kf_http_filter_t;
 /* Parses query q[0..n) in mode (in: KF_HTTP_FILTER_IN_* for substring and
  * regex).  0 and *out (free with kf_http_stream_filter_free), or
  * ERR_MALFORMED with a reason for the user in err (NUL-terminated). */
-int  kf_http_stream_filter_parse(const char *q, size_t n, enum kf_http_filter_mode mode,
-                                 int in, kf_http_filter_t **out, char *err,
+int  kf_http_stream_filter_parse(const char *q, size_t n,
+                                 enum kf_http_filter_mode mode, int in,
+                                 kf_http_filter_t **out, char *err,
                                  size_t errsz);
 void kf_http_stream_filter_free(kf_http_filter_t *f);
 
@@ -95,9 +96,9 @@ struct kf_http_filter_scratch {
 void kf_http_stream_filter_scratch_free(struct kf_http_filter_scratch *sc);
 
 /* Does r match?  Safe on several threads with distinct scratch. */
-bool kf_http_stream_filter_match(const kf_http_filter_t *f,
+bool kf_http_stream_filter_match(const kf_http_filter_t          *f,
                                  const struct kf_http_filter_rec *r,
-                                 struct kf_http_filter_scratch *sc);
+                                 struct kf_http_filter_scratch   *sc);
 
 /* The bounds above, then regcomp(REG_EXTENDED | REG_NOSUB).  re points to
  * a regex_t.  0, or ERR_MALFORMED with the reason in err. */
