@@ -1,4 +1,4 @@
-/* kf_http_groups: consumer groups in the JSON API (docs/api/groups.md):
+/* kf_http_groups: consumer groups in the JSON API (docs/API.md, consumer groups):
  *
  * GET    /api/v1/groups?filter=&state=&offset=&limit=   id-sorted page
  * GET    /api/v1/groups/{g}            members, decoded assignments,

@@ -1,5 +1,5 @@
 /* kf_http_stream: live tail and search over Server-Sent Events.
- * (Module of kf_http: see kf_http_int.h; the API is docs/api/stream.md.)
+ * (Module of kf_http: see kf_http_int.h; the API is docs/API.md, live tail and search.)
  *
  * GET /api/v1/topics/{t}/tail?partition=P&from=end|earliest|latest-N|
  *     timestamp:MS|offset:N&positions=P:O,...&max_value=B

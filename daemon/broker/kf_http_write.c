@@ -1,4 +1,4 @@
-/* kf_http_write: the JSON API's writes on topics (docs/api/write.md):
+/* kf_http_write: the JSON API's writes on topics (docs/API.md, writes):
  *
  * POST   /api/v1/topics/{t}/messages    produce one message     (produce)
  * POST   /api/v1/topics                 create a topic          (write)

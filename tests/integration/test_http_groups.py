@@ -1,4 +1,4 @@
-"""Consumer groups in the HTTP API (docs/api/groups.md): a real kafka-python
+"""Consumer groups in the HTTP API (docs/API.md, consumer groups): a real kafka-python
 consumer group commits offsets; the API shows its state, members,
 assignment and lag (exactly produced - committed); an offset reset is
 previewed without changing anything, refused while the group has members,

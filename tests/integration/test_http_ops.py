@@ -1,4 +1,4 @@
-"""The operations part of the broker's HTTP API (docs/api/ops.md):
+"""The operations part of the broker's HTTP API (docs/API.md, coordination tree, supervisor, history):
 
   - the coordination tree (/api/v1/coord/node) against odradek-coord and
     Debian's ZooKeeper, compared field by field with what kazoo reads; the

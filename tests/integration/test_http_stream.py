@@ -1,5 +1,5 @@
 """Live tail and search over Server-Sent Events (kf_http_stream.c,
-docs/api/stream.md): events parsed off a raw socket, records produced by
+docs/API.md, live tail and search): events parsed off a raw socket, records produced by
 kcat and kafka-python (with headers), exact offsets asserted.
 
 Covers: a tail sees a kcat record within a deadline (and the append ->

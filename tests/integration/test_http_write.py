@@ -1,4 +1,4 @@
-"""Writes through the HTTP API (docs/api/write.md): produce a message (seen
+"""Writes through the HTTP API (docs/API.md, writes): produce a message (seen
 by kcat and kafka-python with its key, value, headers and partition; the
 key picks the partition as Kafka's default partitioner does), create,
 configure, grow and delete topics (checked with kafka-python's

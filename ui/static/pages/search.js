@@ -1,5 +1,5 @@
 // Search a topic on the broker (GET /api/v1/topics/{t}/search, streamed
-// over Server-Sent Events; docs/api/stream.md): substring, regular
+// over Server-Sent Events; docs/API.md, live tail and search): substring, regular
 // expression or a `field op value` filter over keys, values and headers.
 // The broker scans within the limits set here (records, bytes, time,
 // matches), reports progress as it goes, stops when the page cancels

@@ -1,5 +1,5 @@
 // Live tail of a topic (all partitions or one) over Server-Sent Events
-// (GET /api/v1/topics/{t}/tail, docs/api/stream.md).  New records appear on
+// (GET /api/v1/topics/{t}/tail, docs/API.md, live tail and search).  New records appear on
 // top (the newest 500 are kept on the page).  Pause closes the stream and
 // remembers the next offset of each partition; Resume reopens it there
 // (positions=), so nothing retention kept is missed and a paused tail
