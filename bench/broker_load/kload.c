@@ -206,6 +206,13 @@ static rd_kafka_t *mk(rd_kafka_type_t type, const char *bootstrap,
         set(c, "group.id", "kload");
         set(c, "enable.auto.commit", "false");
         set(c, "fetch.wait.max.ms", "100");
+        /* librdkafka 2.0.2 stops fetching a partition whose local queue
+         * holds more than queued.min.messages (or ...kbytes) and looks
+         * again only on its 1 s timer: a consumer reading from the
+         * beginning stalls ~1 s per 100 k messages, whatever the broker.
+         * Room for a whole run keeps that client artifact out. */
+        set(c, "queued.min.messages", "10000000");
+        set(c, "queued.max.messages.kbytes", "2097151");
     }
     for (i = 0; i < nprops; i++)
         if (props[i].who == 'X' || props[i].who == who)
