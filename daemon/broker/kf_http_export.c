@@ -87,26 +87,10 @@ static void kf_http_csv_field(buf_t *o, slice_t s)
     buf_put_u8(o, '"');
 }
 
-static void kf_http_nd_field(buf_t *o, const char *name, slice_t s, bool b64)
-{
-    buf_printf(o, ",\"%s\":", name);
-    if (s.n < 0) {
-        buf_puts(o, "null");
-    } else if (b64) {
-        buf_put_u8(o, '"');
-        kf_http_b64(o, s.p, (size_t)s.n);
-        buf_put_u8(o, '"');
-    } else {
-        kf_http_json_strn(o, s.p, (size_t)s.n);
-    }
-}
-
 static int kf_http_export_rec(void *arg, const struct kf_http_rec *r)
 {
     struct kf_http_export *e = arg;
     buf_t                 *o = &e->out;
-    rd_t                   hr;
-    int32_t                k;
 
     if (r->offset < e->next || r->offset >= e->to)
         return 0;
@@ -126,21 +110,10 @@ static int kf_http_export_rec(void *arg, const struct kf_http_rec *r)
     }
     buf_printf(o, "{\"partition\":%d,\"offset\":%" PRId64 ",\"timestamp\":%" PRId64,
                e->partition, r->offset, r->timestamp);
-    kf_http_nd_field(o, "key", r->key, e->b64);
-    kf_http_nd_field(o, "value", r->value, e->b64);
-    buf_puts(o, ",\"headers\":[");
-    hr = rd_init(r->headers, r->headers_len);
-    for (k = 0; k < r->nheaders; k++) {
-        slice_t hk = rd_vbytes(&hr), hv = rd_vbytes(&hr);
-
-        if (!rd_ok(&hr) || hk.n < 0)
-            break;
-        buf_puts(o, k ? ",{\"key\":" : "{\"key\":");
-        kf_http_json_strn(o, hk.p, (size_t)hk.n);
-        kf_http_nd_field(o, "value", hv, e->b64);
-        buf_put_u8(o, '}');
-    }
-    buf_puts(o, "]}\n");
+    kf_http_bytes_field(o, "key", r->key, e->b64, SIZE_MAX);
+    kf_http_bytes_field(o, "value", r->value, e->b64, SIZE_MAX);
+    kf_http_headers_field(o, r, e->b64, SIZE_MAX);
+    buf_puts(o, "}\n");
     return 0;
 }
 

@@ -205,6 +205,11 @@ int kf_http_records(const uint8_t *p, size_t n, buf_t *scratch, kf_http_rec_fn *
  * values base64, cut at max_value bytes with "truncated": true). */
 void kf_http_rec_json(buf_t *o, const struct kf_http_rec *r, int32_t partition,
                       size_t max_value);
+/* ,"name":value for record bytes: null, a JSON string of the text (bytes
+ * that are not UTF-8 become U+FFFD) or base64 (b64), cut at max bytes. */
+void kf_http_bytes_field(buf_t *o, const char *name, slice_t s, bool b64, size_t max);
+/* ,"headers":[{"key":..,"value":..}] of a record, values as above. */
+void kf_http_headers_field(buf_t *o, const struct kf_http_rec *r, bool b64, size_t max);
 /* Reads a log slice's bytes into out (thread pool).  0 or < 0. */
 int kf_http_read_slice(const struct kf_log_slice *s, buf_t *out);
 /* The log of topic/partition (path arguments), or NULL after a 404. */

@@ -81,24 +81,47 @@ int kf_http_records(const uint8_t *p, size_t n, buf_t *scratch,
     return 0;
 }
 
-static void kf_http_b64_field(buf_t *o, const char *name, slice_t s, size_t max)
+void kf_http_bytes_field(buf_t *o, const char *name, slice_t s, bool b64, size_t max)
 {
+    size_t n;
+
     buf_printf(o, ",\"%s\":", name);
     if (s.n < 0) {
         buf_puts(o, "null");
         return;
     }
+    n = (size_t)s.n < max ? (size_t)s.n : max;
+    if (!b64) {
+        kf_http_json_strn(o, s.p, n);
+        return;
+    }
     buf_put_u8(o, '"');
-    kf_http_b64(o, s.p, (size_t)s.n < max ? (size_t)s.n : max);
+    kf_http_b64(o, s.p, n);
     buf_put_u8(o, '"');
+}
+
+void kf_http_headers_field(buf_t *o, const struct kf_http_rec *r, bool b64, size_t max)
+{
+    rd_t    hr = rd_init(r->headers, r->headers_len);
+    int32_t k;
+
+    buf_puts(o, ",\"headers\":[");
+    for (k = 0; k < r->nheaders; k++) {
+        slice_t hk = rd_vbytes(&hr), hv = rd_vbytes(&hr);
+
+        if (!rd_ok(&hr) || hk.n < 0)
+            break;
+        buf_puts(o, k ? ",{\"key\":" : "{\"key\":");
+        kf_http_json_strn(o, hk.p, (size_t)hk.n);
+        kf_http_bytes_field(o, "value", hv, b64, max);
+        buf_put_u8(o, '}');
+    }
+    buf_put_u8(o, ']');
 }
 
 void kf_http_rec_json(buf_t *o, const struct kf_http_rec *r, int32_t partition,
                       size_t max_value)
 {
-    rd_t    hr;
-    int32_t k;
-
     buf_printf(o, "{\"partition\":%d,\"offset\":%" PRId64 ",\"timestamp\":%" PRId64
                   ",\"timestamp_type\":\"%s\",\"key_size\":%d,\"value_size\":%d,"
                   "\"truncated\":%s",
@@ -108,21 +131,10 @@ void kf_http_rec_json(buf_t *o, const struct kf_http_rec *r, int32_t partition,
                        (r->key.n > 0 && (size_t)r->key.n > max_value)
                    ? "true"
                    : "false");
-    kf_http_b64_field(o, "key", r->key, max_value);
-    kf_http_b64_field(o, "value", r->value, max_value);
-    buf_puts(o, ",\"headers\":[");
-    hr = rd_init(r->headers, r->headers_len);
-    for (k = 0; k < r->nheaders; k++) {
-        slice_t hk = rd_vbytes(&hr), hv = rd_vbytes(&hr);
-
-        if (!rd_ok(&hr) || hk.n < 0)
-            break;
-        buf_puts(o, k ? ",{\"key\":" : "{\"key\":");
-        kf_http_json_strn(o, hk.p, (size_t)hk.n);
-        kf_http_b64_field(o, "value", hv, max_value);
-        buf_put_u8(o, '}');
-    }
-    buf_puts(o, "]}");
+    kf_http_bytes_field(o, "key", r->key, true, max_value);
+    kf_http_bytes_field(o, "value", r->value, true, max_value);
+    kf_http_headers_field(o, r, true, max_value);
+    buf_put_u8(o, '}');
 }
 
 int kf_http_read_slice(const struct kf_log_slice *s, buf_t *out)
