@@ -308,6 +308,39 @@ class BrokerDaemon(Daemon):
         return f"{self.host}:{self.port}"
 
 
+def api_json(broker, path, method="GET", body=None, headers=None, raw=None):
+    """One request to a broker's HTTP API: body (JSON-encoded, with its
+    content type) or raw bytes; returns (status, decoded JSON or None)."""
+    import json
+    import urllib.error
+    import urllib.request
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    h = {"Content-Type": "application/json"} if data is not None else {}
+    h.update(headers or {})
+    req = urllib.request.Request(f"http://127.0.0.1:{broker.http_port}{path}",
+                                 method=method, data=data, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+UI_DIR = os.path.join(ROOT, "tests", "integration", "ui")
+
+
+@pytest.fixture
+def ui_env():
+    """Guard of the browser tests: Debian's Chromium, node and playwright-core
+    (npm, tests/integration/ui).  Missing under CI is a failure, elsewhere a
+    skip."""
+    if not (os.path.exists("/usr/bin/chromium") and shutil.which("node")
+            and os.path.isdir(os.path.join(UI_DIR, "node_modules", "playwright-core"))):
+        if os.environ.get("CI"):
+            pytest.fail("chromium, node or playwright-core missing (scripts/test installs them)")
+        pytest.skip("chromium/node/playwright-core not installed")
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Remember each phase's report on the test item, so fixtures can tell

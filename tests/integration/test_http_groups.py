@@ -8,28 +8,15 @@ lag per partition."""
 import json
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
+from conftest import api_json as api
 from conftest import python
 
 SETTINGS = {"group.initial.rebalance.delay.ms": 0}
-
-
-def api(broker, path, method="GET", body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    h = {"Content-Type": "application/json"} if data is not None else {}
-    h.update(headers or {})
-    req = urllib.request.Request(f"http://127.0.0.1:{broker.http_port}{path}",
-                                 method=method, data=data, headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def metrics(broker):

@@ -15,18 +15,7 @@ import urllib.request
 
 import pytest
 
-
-def api(broker, path, method="GET", body=None, headers=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    h = {"Content-Type": "application/json"} if data is not None else {}
-    h.update(headers or {})
-    req = urllib.request.Request(f"http://127.0.0.1:{broker.http_port}{path}",
-                                 method=method, data=data, headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+from conftest import api_json as api
 
 
 def produce(broker, topic, **msg):

@@ -11,8 +11,7 @@ import subprocess
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-UI = os.path.join(HERE, "ui")
+from conftest import UI_DIR as UI
 
 SCHEMA = {
     "type": "record", "name": "Order", "namespace": "shop",

@@ -4,26 +4,9 @@ views and seek modes, theme and time-zone toggles, keyboard use.
 Screenshots go to $ODRADEK_SCREENSHOTS (default: the test's tmp dir)."""
 import json
 import os
-import shutil
 import subprocess
 
-import pytest
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-UI = os.path.join(HERE, "ui")
-
-
-def _ready():
-    return (os.path.exists("/usr/bin/chromium") and shutil.which("node")
-            and os.path.isdir(os.path.join(UI, "node_modules", "playwright-core")))
-
-
-@pytest.fixture
-def ui_env():
-    if not _ready():
-        if os.environ.get("CI"):
-            pytest.fail("chromium, node or playwright-core missing (scripts/test installs them)")
-        pytest.skip("chromium/node/playwright-core not installed")
+from conftest import UI_DIR as UI
 
 
 def test_ui_walkthrough(ui_env, broker, tmp_path):

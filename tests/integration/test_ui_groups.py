@@ -8,10 +8,10 @@ import os
 import subprocess
 
 from test_http_groups import SETTINGS, committed, setup_topic
-from test_ui_browser import UI, ui_env  # noqa: F401  (fixture)
+from conftest import UI_DIR as UI
 
 
-def test_ui_groups_produce_and_topic_admin(ui_env, broker_factory, tmp_path):  # noqa: F811
+def test_ui_groups_produce_and_topic_admin(ui_env, broker_factory, tmp_path):
     b = broker_factory(extra=SETTINGS)
     setup_topic(b, "ui-gr", [20, 10])
     from kafka import KafkaConsumer, TopicPartition
@@ -44,7 +44,7 @@ def test_ui_groups_produce_and_topic_admin(ui_env, broker_factory, tmp_path):  #
         assert "action=" + action in log, action
 
 
-def test_ui_read_only_offers_no_writes(ui_env, broker_factory, tmp_path):  # noqa: F811
+def test_ui_read_only_offers_no_writes(ui_env, broker_factory, tmp_path):
     b = broker_factory(extra=dict(SETTINGS, **{"http.read.only": "true"}))
     setup_topic(b, "ro-topic", [3])
     from kafka import KafkaConsumer, TopicPartition

@@ -9,10 +9,10 @@ import subprocess
 
 from sv_fixtures import supervisor_factory  # noqa: F401
 from test_http_ops import make_bundle
-from test_ui_browser import UI, ui_env  # noqa: F401
+from conftest import UI_DIR as UI
 
 
-def test_ui_ops_pages(ui_env, supervisor_factory, tmp_path):  # noqa: F811
+def test_ui_ops_pages(ui_env, supervisor_factory, tmp_path):
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
     from kafka.structs import OffsetAndMetadata
     bd = make_bundle(supervisor_factory, tmp_path / "bundle")

@@ -1,20 +1,11 @@
 // Opens topic "orders" partition 0 in the message browser, opens offset 1
 // and checks the value is shown decoded with the topic's Avro schema and
 // the key with its key schema.  Usage: node avro_view.mjs BASE_URL SHOTS_DIR
-import { chromium } from 'playwright-core';
+import { open, check, fail } from './browser.mjs';
 
 const [base, shots] = process.argv.slice(2);
-const fail = (msg) => { console.error('FAIL: ' + msg); process.exit(1); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-});
-const errors = [];
+const { browser, page, errors } = await open();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.setDefaultTimeout(10000);
   await page.goto(base + '/#/topic/orders/0');
   await page.waitForSelector('#messages tbody tr');
   await page.click('#messages tbody tr:nth-child(2)');

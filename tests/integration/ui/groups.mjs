@@ -5,24 +5,13 @@
 // then deleted.  Usage: node groups.mjs BASE_URL GROUP TOPIC SHOTS_DIR
 // [readonly] (readonly: the pages of a read-only broker offer no write).
 // Exits non-zero on the first failed check; console errors fail it too.
-import { chromium } from 'playwright-core';
+import { open, check, fail } from './browser.mjs';
 
 const [base, group, topic, shots, mode] = process.argv.slice(2);
-const fail = (msg) => { console.error('FAIL: ' + msg); process.exit(1); };
-const check = (cond, msg) => { if (!cond) fail(msg); };
 const num = (s) => Number(String(s).replace(/,/g, ''));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const errors = [];
+const { browser, page, errors } = await open();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.setDefaultTimeout(10000);
 
   if (mode === 'readonly') {
     // http.read.only=true: the pages offer no write at all

@@ -7,26 +7,13 @@
 // (the broker then logs its auto-creation, which the followed log shows).  Exits non-zero with a
 // message on the first failed check; any console error (CSP violations
 // included) or page error fails it too.
-import { chromium } from 'playwright-core';
+import { open, check, fail } from './browser.mjs';
 
 const [base, topic, group, shots] = process.argv.slice(2);
-const fail = (msg) => { console.error('FAIL: ' + msg); process.exit(1); };
-const check = (cond, msg) => { if (!cond) fail(msg); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const errors = [];
+let expect404 = false; // the missing-node step asks for a 404 on purpose
+const { browser, page, errors } = await open((t) => expect404 && /status of 404/.test(t));
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  let expect404 = false; // the missing-node step asks for a 404 on purpose
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !(expect404 && /status of 404/.test(m.text()))) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.setDefaultTimeout(10000);
 
   // ---- coordination tree: / -> brokers -> ids -> 0
   await page.goto(base + '/');

@@ -6,11 +6,9 @@
 // Usage: node stream.mjs BASE_URL TOPIC BIG_TOPIC BOOTSTRAP SHOTS_DIR.
 // Exits non-zero on the first failed check; console errors fail it too.
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { open, check, fail } from './browser.mjs';
 
 const [base, topic, big, bootstrap, shots] = process.argv.slice(2);
-const fail = (msg) => { console.error('FAIL: ' + msg); process.exit(1); };
-const check = (cond, msg) => { if (!cond) fail(msg); };
 const kcat = (lines) => execFileSync('kcat', ['-P', '-b', bootstrap, '-t', topic, '-K', ':'],
   { input: lines.join('\n') + '\n', timeout: 30000 });
 const metric = async (name) => {
@@ -30,17 +28,8 @@ const waitMetric = async (name, want) => {
   return v;
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const errors = [];
+const { browser, page, errors } = await open();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.setDefaultTimeout(10000);
   const rows = (sel) => page.$$eval(`${sel} tbody tr`, (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
 
   // the topic page links to the tail

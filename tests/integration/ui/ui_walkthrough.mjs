@@ -3,23 +3,12 @@
 // theme and time-zone toggles.  Usage: node ui_walkthrough.mjs BASE_URL
 // TOPIC SHOTS_DIR.  Exits non-zero with a message on the first failed check;
 // any console error (CSP violations included) or page error fails it too.
-import { chromium } from 'playwright-core';
+import { open, check, fail } from './browser.mjs';
 
 const [base, topic, shots] = process.argv.slice(2);
-const fail = (msg) => { console.error('FAIL: ' + msg); process.exit(1); };
-const check = (cond, msg) => { if (!cond) fail(msg); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const errors = [];
+const { browser, page, errors } = await open();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.setDefaultTimeout(10000);
 
   await page.goto(base + '/');
   await page.waitForSelector('#overview-page #topics table');
