@@ -90,6 +90,7 @@ export async function browse(topic, partition) {
     let view = avro.value ? 'avro' : 'text';
     const pre = el('pre', { id: 'value' });
     const render = () => {
+      for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.view === view));
       if (view === 'avro') {
         pre.textContent = m.truncated ? '(truncated: load full first)' : avroText(v, avro.value);
         return;
@@ -149,7 +150,7 @@ export async function browse(topic, partition) {
     downloads.length ? el('p', { class: 'toolbar' }, 'Download from the first row shown to the end: ',
       downloads.map(([a]) => a)) : null,
     el('div', { class: 'toolbar' }, mode, where, limit, go, back, more, status),
-    list, detail);
+    el('div', { class: 'browse-body' }, list, detail));
   await show(`${base}?limit=50`);
   return root;
 }
