@@ -2,7 +2,7 @@
  * through librdkafka, the client most deployments use.
  *
  *   kload [-b host:port | --mock | --floor] [--pid PID] [-t topic] [-n msgs]
- *         [-s size] [-a acks] [--e2e rate [--secs S]]
+ *         [-s size] [-a acks] [--produce-only] [--e2e rate [--secs S]]
  *         [-X k=v] [-P k=v] [-C k=v]
  *
  * --mock starts librdkafka's in-process mock cluster (rdkafka_mock.h, one
@@ -663,7 +663,7 @@ int main(int argc, char **argv)
     long                     n = 200000, rate = 0;
     double                   secs = 2;
     size_t                   size = 100;
-    int                      i, floor = 0;
+    int                      i, floor = 0, produce_only = 0;
     rd_kafka_t              *mrk = NULL;
     rd_kafka_mock_cluster_t *mc = NULL;
 
@@ -672,6 +672,8 @@ int main(int argc, char **argv)
             mock = 1;
         else if (strcmp(argv[i], "--floor") == 0)
             floor = 1;
+        else if (strcmp(argv[i], "--produce-only") == 0)
+            produce_only = 1;
         else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc)
             bs = argv[++i];
         else if (strcmp(argv[i], "--pid") == 0 && i + 1 < argc)
@@ -699,7 +701,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "usage: kload [-b host:port | --mock | --floor] [--pid PID] "
-                    "[-t topic] [-n msgs] [-s size] [-a acks] "
+                    "[-t topic] [-n msgs] [-s size] [-a acks] [--produce-only] "
                     "[--e2e rate [--secs S]] [-X|-P|-C key=value]...\n");
             return 2;
         }
@@ -726,7 +728,8 @@ int main(int argc, char **argv)
         e2e(bs, topic, rate, secs, size);
     } else {
         produce(bs, topic, n, size, acks);
-        consume(bs, topic, n);
+        if (!produce_only)
+            consume(bs, topic, n);
     }
     if (mock) {
         rd_kafka_mock_cluster_destroy(mc);
