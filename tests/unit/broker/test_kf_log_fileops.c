@@ -57,10 +57,49 @@ static int setup(void **state)
     return 0;
 }
 
+/* The thread pool has one thread (main sets UV_THREADPOOL_SIZE=1); a
+ * closed gate occupies it, so the jobs queued behind it wait until
+ * gate_open: what the loop thread did by itself is visible before. */
+static uv_sem_t  gate_sem;
+static uv_work_t gate_req;
+static bool      gate_closed; /* teardown opens it after a failure */
+
+static void gate_work(uv_work_t *req)
+{
+    (void)req;
+    uv_sem_wait(&gate_sem);
+}
+
+static void gate_after(uv_work_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+static void gate_close(struct fx *f)
+{
+    assert_int_equal(uv_sem_init(&gate_sem, 0), 0);
+    gate_closed = true;
+    assert_int_equal(uv_queue_work(&f->loop, &gate_req, gate_work, gate_after),
+                     0);
+}
+
+static void gate_open(struct fx *f)
+{
+    gate_closed = false;
+    uv_sem_post(&gate_sem);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    uv_sem_destroy(&gate_sem);
+}
+
 static int teardown(void **state)
 {
     struct fx *f = *state;
 
+    if (gate_closed) { /* a test failed with the gate closed */
+        gate_closed = false;
+        uv_sem_post(&gate_sem);
+    }
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
@@ -134,38 +173,6 @@ static int count_files(const char *dir, const char *suffix)
     }
     closedir(d);
     return n;
-}
-
-/* The thread pool has one thread (main sets UV_THREADPOOL_SIZE=1); a
- * closed gate occupies it, so the jobs queued behind it wait until
- * gate_open: what the loop thread did by itself is visible before. */
-static uv_sem_t  gate_sem;
-static uv_work_t gate_req;
-
-static void gate_work(uv_work_t *req)
-{
-    (void)req;
-    uv_sem_wait(&gate_sem);
-}
-
-static void gate_after(uv_work_t *req, int status)
-{
-    (void)req;
-    (void)status;
-}
-
-static void gate_close(struct fx *f)
-{
-    assert_int_equal(uv_sem_init(&gate_sem, 0), 0);
-    assert_int_equal(uv_queue_work(&f->loop, &gate_req, gate_work, gate_after),
-                     0);
-}
-
-static void gate_open(struct fx *f)
-{
-    uv_sem_post(&gate_sem);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    uv_sem_destroy(&gate_sem);
 }
 
 static bool seg_exists(const char *dir, int64_t base, const char *suffix)
