@@ -343,7 +343,8 @@ static int each_record(const buf_t *b, const uint8_t *p, size_t n,
         br = rd_init(body, (size_t)len);
         (void)rd_i8(&br);      /* attributes: unused */
         (void)rd_varlong(&br); /* timestamp delta */
-        rec.offset = base + rd_varint(&br);
+        /* a hostile base offset must not overflow: wrap-free in uint64 */
+        rec.offset = (int64_t)((uint64_t)base + (uint64_t)(int64_t)rd_varint(&br));
         rec.key = rd_vbytes(&br);
         value = rd_vbytes(&br);
         if (!rd_ok(&br))

@@ -48,9 +48,16 @@ static void on_stopped(void *arg)
     uv_close((uv_handle_t *)&sig_int, NULL);
 }
 
+static bool started;      /* kf_server_start returned */
+static int  pending_sig;  /* a SIGTERM/SIGINT that came during start-up */
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     (void)s;
+    if (!started) { /* start-up runs the loop: stop once it has finished */
+        pending_sig = signum;
+        return;
+    }
     if (stopping)
         return;
     stopping = true;
@@ -128,6 +135,13 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
+    /* handlers first: a SIGTERM that arrives once the ports accept (a
+     * supervisor stopping a broker it just started) must end in a clean
+     * stop, not in the default action */
+    uv_signal_init(&loop, &sig_term);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_init(&loop, &sig_int);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
     rc = kf_server_start(&broker, &loop, &kc, &what);
     if (rc < 0) {
         log_error("%s: %s", what, err_str(rc));
@@ -136,10 +150,7 @@ int main(int argc, char **argv)
         /* the loop may hold handles now; exit without tearing down */
         return rc == ERR_CONFIG ? EX_CONFIG : 1;
     }
-    uv_signal_init(&loop, &sig_term);
-    uv_signal_start(&sig_term, on_signal, SIGTERM);
-    uv_signal_init(&loop, &sig_int);
-    uv_signal_start(&sig_int, on_signal, SIGINT);
+    started = true;
     log_info("listening on %s:%d (advertised %s:%d), broker.id=%d, "
              "cluster.id=%s, %d topics",
              kc.listen_host[0] ? kc.listen_host : "0.0.0.0",
@@ -148,6 +159,8 @@ int main(int argc, char **argv)
     notify_sendf("READY=1\nSTATUS=serving on port %d", kf_server_port(&broker));
     if (o.daemon)
         proc_daemon_ready();
+    if (pending_sig != 0)
+        on_signal(&sig_term, pending_sig);
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(&loop);
     if (rc < 0)

@@ -56,6 +56,8 @@ static int snappy_raw(const uint8_t *p, size_t n, buf_t *out, size_t max)
         return ERR_CORRUPT;
     if (len > max)
         return ERR_TOO_BIG;
+    if (len == 0)
+        return 0; /* nothing to write (and out->data may still be NULL) */
     buf_reserve(out, len);
     if (snappy_uncompress((const char *)p, n, (char *)out->data + out->len,
                           &len) != SNAPPY_OK)
