@@ -118,6 +118,12 @@ int main(int argc, char **argv)
         return 1;
     }
     loop = uv_default_loop();
+    /* handlers before the port opens: a SIGTERM the instant it accepts
+     * waits for uv_run and stops cleanly instead of killing the process */
+    uv_signal_init(loop, &sigterm);
+    uv_signal_init(loop, &sigint);
+    uv_signal_start(&sigterm, on_signal, SIGTERM);
+    uv_signal_start(&sigint, on_signal, SIGINT);
     rc = zk_server_start(&server, loop, &zc);
     if (rc < 0) {
         /* logged by zk_server_start; the process exit releases the rest */
@@ -127,10 +133,6 @@ int main(int argc, char **argv)
         cfg_free(&cfg);
         return 1;
     }
-    uv_signal_init(loop, &sigterm);
-    uv_signal_init(loop, &sigint);
-    uv_signal_start(&sigterm, on_signal, SIGTERM);
-    uv_signal_start(&sigint, on_signal, SIGINT);
     (void)sigpipe_ignored;
     log_info("serving ZooKeeper clients on %s:%d (dataDir %s, txn log %s, forceSync=%s)",
              zc.client_port_address, zk_server_port(&server), zc.data_dir,
