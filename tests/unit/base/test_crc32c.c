@@ -76,11 +76,38 @@ static void test_paths_agree_and_chain(void **state)
     print_message("hardware path: %s\n", crc32c_hw_available() ? "yes" : "no");
 }
 
+/* Lengths around the three-stream blocks (3 x 512, 3 x 4096), odd
+ * offsets, chained calls: the hardware path equals slice-by-8. */
+static void test_streams_agree(void **state)
+{
+    static uint8_t buf[3 * 4096 * 3 + 64];
+    static const size_t lens[] = { 1535, 1536, 1537, 1543, 3072, 4600, 12287, 12288,
+                                   12289, 12295, 13824, 24576, 30000, 36863 };
+    size_t   i, k, off;
+    uint32_t x = 12345;
+
+    (void)state;
+    for (i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (k = 0; k < sizeof lens / sizeof lens[0]; k++)
+        for (off = 0; off < 9; off += 4) {
+            uint32_t a = crc32c_sw(0x1234u, buf + off, lens[k]);
+
+            assert_int_equal(crc32c(0x1234u, buf + off, lens[k]), a);
+            assert_int_equal(crc32c(crc32c(0x1234u, buf + off, 100), buf + off + 100,
+                                    lens[k] - 100),
+                             a);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_paths_agree_and_chain),
+        cmocka_unit_test(test_streams_agree),
     };
 
     return cmocka_run_group_tests_name("crc32c", tests, NULL, NULL);
