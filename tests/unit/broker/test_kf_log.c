@@ -20,44 +20,19 @@
 #include "kf_compact.h"
 #include "kf_log.h"
 #include "kf_testbatch.h"
+#include "kf_testfs.h"
 #include "rd.h"
 
-struct fx {
-    uv_loop_t loop;
-    char      root[64];
-    char      dir[128];
-};
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p);
-}
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-
-    uv_loop_init(&f->loop);
-    strcpy(f->root, "/tmp/kflogXXXXXX");
-    if (mkdtemp(f->root) == NULL)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/t-0", f->root);
-    *state = f;
-    return 0;
+    return kf_testfs_setup(state, "/tmp/kflogXXXXXX");
 }
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&f->loop), 0);
-    nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    return kf_testfs_teardown(state);
 }
 
 static struct kf_log_config cfg_small(void)
@@ -69,7 +44,7 @@ static struct kf_log_config cfg_small(void)
     return c;
 }
 
-static kf_log_t *open_log(struct fx *f, const struct kf_log_config *c,
+static kf_log_t *open_log(struct kf_testfs *f, const struct kf_log_config *c,
                           bool clean, int64_t rp, int64_t *cut)
 {
     struct kf_log_open_opts o = {rp, -1, clean, true, 1700000000000LL};
@@ -89,7 +64,7 @@ static void closed_cb(void *arg, int status)
     *flag = status == 0 ? 1 : status;
 }
 
-static void close_log(struct fx *f, kf_log_t *l)
+static void close_log(struct kf_testfs *f, kf_log_t *l)
 {
     int done = 0;
 
@@ -148,7 +123,7 @@ static int64_t check_slice(const struct kf_log_slice *s, int64_t *first_base)
 
 static void test_append_read(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     struct kf_log_slice  s;
@@ -194,7 +169,7 @@ static void test_append_read(void **state)
 
 static void test_multi_batch_append(void **state)
 {
-    struct fx                  *f = *state;
+    struct kf_testfs                  *f = *state;
     struct kf_log_config        c = cfg_small();
     struct tb_opts              o = tb_default();
     struct kf_log_append_result r;
@@ -222,7 +197,7 @@ static void test_multi_batch_append(void **state)
 /* Hostile appends: each is refused and the log does not move. */
 static void test_append_hostile(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     kf_log_t            *l = open_log(f, &c, false, -1, NULL);
@@ -296,7 +271,7 @@ static void on_flushed(void *arg, int status)
 
 static void test_flush_policy_and_group_commit(void **state)
 {
-    struct fx                  *f = *state;
+    struct kf_testfs                  *f = *state;
     struct kf_log_config        c = cfg_small();
     struct tb_opts              o = tb_default();
     struct kf_log_append_result r;
@@ -361,7 +336,7 @@ static void test_flush_policy_and_group_commit(void **state)
 /* Waiters still pending when the partition is deleted get ERR_CLOSED. */
 static void test_destroy_fails_waiters(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     buf_t                b = BUF_INIT;
@@ -415,7 +390,7 @@ static int count_files(const char *dir, const char *suffix)
 
 static void test_roll_and_retention(void **state)
 {
-    struct fx             *f = *state;
+    struct kf_testfs             *f = *state;
     struct kf_log_config   c = cfg_small();
     struct tb_opts         o = tb_default();
     struct kf_log_seg_info info[64];
@@ -489,7 +464,7 @@ static void test_roll_and_retention(void **state)
 
 static void test_roll_by_time(void **state)
 {
-    struct fx                  *f = *state;
+    struct kf_testfs                  *f = *state;
     struct kf_log_config        c = cfg_small();
     struct tb_opts              o = tb_default();
     struct kf_log_append_result r;
@@ -536,7 +511,7 @@ static void truncate_file(const char *path, off_t delta)
  * the good ones and accept new appends after them. */
 static void test_recovery_torn_tail(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     static const struct {
@@ -562,7 +537,7 @@ static void test_recovery_torn_tail(void **state)
         int       k;
 
         print_message("case: %s\n", rows[i].name);
-        nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(f->dir, kf_testfs_rm, 16, FTW_DEPTH | FTW_PHYS);
         l = open_log(f, &c, false, -1, NULL);
         for (k = 0; k < 5; k++)
             append_n(l, 3, &o);
@@ -622,7 +597,7 @@ static void test_recovery_torn_tail(void **state)
  * there and removes the later segments, as Kafka does. */
 static void test_recovery_drops_later_segments(void **state)
 {
-    struct fx             *f = *state;
+    struct kf_testfs             *f = *state;
     struct kf_log_config   c = cfg_small();
     struct tb_opts         o = tb_default();
     struct kf_log_seg_info info[32];
@@ -663,7 +638,7 @@ static void test_recovery_drops_later_segments(void **state)
  * middle goes unseen (no scan), with clean=false it is found. */
 static void test_clean_shutdown_skips_scan(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     kf_log_t            *l;
@@ -702,7 +677,7 @@ static void test_clean_shutdown_skips_scan(void **state)
 
 static void test_recovery_torn_index(void **state)
 {
-    struct fx               *f = *state;
+    struct kf_testfs               *f = *state;
     struct kf_log_config     c = cfg_small();
     struct tb_opts           o = tb_default();
     static const char *const rows[] = {
@@ -717,7 +692,7 @@ static void test_recovery_torn_index(void **state)
         int64_t             cut, base, k;
 
         print_message("case: %s\n", rows[i]);
-        nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(f->dir, kf_testfs_rm, 16, FTW_DEPTH | FTW_PHYS);
         l = open_log(f, &c, false, -1, NULL);
         for (k = 0; k < 40; k++)
             append_n(l, 2, &o);
@@ -776,7 +751,7 @@ static void test_recovery_torn_index(void **state)
 
 static void test_offset_for_time(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     kf_log_t            *l;
@@ -815,7 +790,7 @@ static void test_offset_for_time(void **state)
 
 static void test_delete_records_and_truncate(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     struct kf_log_slice  s;
@@ -856,7 +831,7 @@ static void test_delete_records_and_truncate(void **state)
 
 static void test_producer_state_survives(void **state)
 {
-    struct fx                    *f = *state;
+    struct kf_testfs                    *f = *state;
     struct kf_log_config          c = cfg_small();
     struct tb_opts                o = tb_default();
     const struct kf_pstate_entry *e;
@@ -908,7 +883,7 @@ static void test_producer_state_survives(void **state)
 
 static void test_log_append_time(void **state)
 {
-    struct fx                  *f = *state;
+    struct kf_testfs                  *f = *state;
     struct kf_log_config        c = cfg_small();
     struct tb_opts              o = tb_default();
     struct kf_log_append_result r;
@@ -940,7 +915,7 @@ static void test_log_append_time(void **state)
 
 static void test_leader_epoch_checkpoint(void **state)
 {
-    struct fx           *f = *state;
+    struct kf_testfs           *f = *state;
     struct kf_log_config c = cfg_small();
     struct tb_opts       o = tb_default();
     kf_log_t            *l;
@@ -977,7 +952,7 @@ static void on_compacted(void *arg, int status)
  * offsets and the LEO do not move; slices taken before stay readable. */
 static void test_compact(void **state)
 {
-    struct fx            *f = *state;
+    struct kf_testfs            *f = *state;
     struct kf_log_config  c = cfg_small();
     struct tb_opts        o = tb_default();
     struct kf_compact_cfg cc;

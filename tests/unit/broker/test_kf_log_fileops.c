@@ -27,34 +27,15 @@
 #include "kf_compact.h"
 #include "kf_log.h"
 #include "kf_testbatch.h"
+#include "kf_testfs.h"
 
 #define T0 1700000000000LL
 
-struct fx {
-    uv_loop_t loop;
-    char      root[64];
-    char      dir[128];
-};
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p);
-}
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-
-    uv_loop_init(&f->loop);
-    strcpy(f->root, "/tmp/kffopsXXXXXX");
-    if (mkdtemp(f->root) == NULL)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/t-0", f->root);
-    *state = f;
-    return 0;
+    return kf_testfs_setup(state, "/tmp/kffopsXXXXXX");
 }
 
 /* The thread pool has one thread (main sets UV_THREADPOOL_SIZE=1); a
@@ -76,7 +57,7 @@ static void gate_after(uv_work_t *req, int status)
     (void)status;
 }
 
-static void gate_close(struct fx *f)
+static void gate_close(struct kf_testfs *f)
 {
     assert_int_equal(uv_sem_init(&gate_sem, 0), 0);
     gate_closed = true;
@@ -84,7 +65,7 @@ static void gate_close(struct fx *f)
                      0);
 }
 
-static void gate_open(struct fx *f)
+static void gate_open(struct kf_testfs *f)
 {
     gate_closed = false;
     uv_sem_post(&gate_sem);
@@ -94,17 +75,14 @@ static void gate_open(struct fx *f)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
 
     if (gate_closed) { /* a test failed with the gate closed */
         gate_closed = false;
         uv_sem_post(&gate_sem);
     }
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&f->loop), 0);
-    nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    (void)f;
+    return kf_testfs_teardown(state);
 }
 
 static struct kf_log_config cfg_small(void)
@@ -116,7 +94,7 @@ static struct kf_log_config cfg_small(void)
     return c;
 }
 
-static kf_log_t *open_log(struct fx *f, const char *topic, bool clean)
+static kf_log_t *open_log(struct kf_testfs *f, const char *topic, bool clean)
 {
     struct kf_log_config    c = cfg_small();
     struct kf_log_open_opts o = {-1, -1, clean, true, T0};
@@ -134,7 +112,7 @@ static void closed_cb(void *arg, int status)
     *flag = status == 0 ? 1 : status;
 }
 
-static void close_log(struct fx *f, kf_log_t *l)
+static void close_log(struct kf_testfs *f, kf_log_t *l)
 {
     int done = 0;
 
@@ -185,7 +163,7 @@ static bool seg_exists(const char *dir, int64_t base, const char *suffix)
 
 static void test_retention_renames_in_flush_job(void **state)
 {
-    struct fx             *f = *state;
+    struct kf_testfs             *f = *state;
     kf_log_t              *l = open_log(f, "t", false);
     struct kf_log_config   c = cfg_small();
     struct kf_log_seg_info info[8];
@@ -229,7 +207,7 @@ static void test_retention_renames_in_flush_job(void **state)
  * log grows back and rolls at 10: the new 10 must survive that job. */
 static void test_roll_onto_pending_deleted_base(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
     kf_log_t  *l = open_log(f, "t", false);
     int        i;
 
@@ -263,7 +241,7 @@ static void test_roll_onto_pending_deleted_base(void **state)
 
 static void test_destroy_with_renames_pending(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
     kf_log_t  *l = open_log(f, "t", false);
     int        i;
 
@@ -296,7 +274,7 @@ static void read_text(const char *path, char *out, size_t cap)
 
 static void test_epoch_checkpoint_in_flush_job(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
     kf_log_t  *l = open_log(f, "t", false);
     char       p[256], txt[128];
 
@@ -324,7 +302,7 @@ static void test_epoch_checkpoint_in_flush_job(void **state)
  * overlaps the running one): the newest table is what stays. */
 static void test_epoch_checkpoint_close_overlap(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
     kf_log_t  *l = open_log(f, "t", false);
     char       p[256], txt[128];
     int        done = 0;
@@ -344,7 +322,7 @@ static void test_epoch_checkpoint_close_overlap(void **state)
  * is written by the next job, not on the loop. */
 static void test_roll_snapshot_while_job_runs(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
     kf_log_t  *l = open_log(f, "t", false);
 
     uv_run(&f->loop, UV_RUN_DEFAULT); /* the new log's first flush */
@@ -367,7 +345,7 @@ static void test_roll_snapshot_while_job_runs(void **state)
 #define NPAR 6
 
 struct par_open {
-    struct fx *f;
+    struct kf_testfs *f;
     char       topic[16];
     kf_log_t  *l;
     int64_t    cut;
@@ -386,7 +364,7 @@ static void par_open_thread(void *arg)
 
 static void test_open_blocking_on_threads(void **state)
 {
-    struct fx      *f = *state;
+    struct kf_testfs      *f = *state;
     struct par_open po[NPAR];
     uv_thread_t     th[NPAR];
     int             i;

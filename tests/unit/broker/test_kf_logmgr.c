@@ -17,50 +17,28 @@
 #include "err.h"
 #include "kf_log.h"
 #include "kf_testbatch.h"
+#include "kf_testfs.h"
 
-struct fx {
-    uv_loop_t   loop;
-    char        root[64];
-    char        d1[128], d2[128];
-    const char *dirs[2];
-};
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p);
-}
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
+    int rc = kf_testfs_setup(state, "/tmp/kfmgrXXXXXX");
 
-    uv_loop_init(&f->loop);
-    strcpy(f->root, "/tmp/kfmgrXXXXXX");
-    if (mkdtemp(f->root) == NULL)
-        return -1;
-    snprintf(f->d1, sizeof f->d1, "%s/a/logs", f->root);
-    snprintf(f->d2, sizeof f->d2, "%s/b", f->root);
-    f->dirs[0] = f->d1;
-    f->dirs[1] = f->d2;
-    *state = f;
-    return 0;
+    if (rc == 0) { /* the first log dir one level deeper */
+        struct kf_testfs *f = *state;
+
+        snprintf(f->d1, sizeof f->d1, "%s/a/logs", f->root);
+    }
+    return rc;
 }
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&f->loop), 0);
-    nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    return kf_testfs_teardown(state);
 }
 
-static struct kf_logmgr_config mcfg(struct fx *f, int32_t id)
+static struct kf_logmgr_config mcfg(struct kf_testfs *f, int32_t id)
 {
     struct kf_logmgr_config c;
 
@@ -80,7 +58,7 @@ static void done_cb(void *arg)
     *(int *)arg = 1;
 }
 
-static void close_mgr(struct fx *f, kf_logmgr_t *m)
+static void close_mgr(struct kf_testfs *f, kf_logmgr_t *m)
 {
     int done = 0;
 
@@ -118,7 +96,7 @@ static void append_some(kf_log_t *l, int batches)
 
 static void test_lifecycle(void **state)
 {
-    struct fx              *f = *state;
+    struct kf_testfs              *f = *state;
     struct kf_logmgr_config c = mcfg(f, 7);
     kf_logmgr_t            *m;
     kf_log_t               *l, *l2;
@@ -216,7 +194,7 @@ static void test_lifecycle(void **state)
  * directories and files are ignored. */
 static void test_discovery_leftovers(void **state)
 {
-    struct fx              *f = *state;
+    struct kf_testfs              *f = *state;
     struct kf_logmgr_config c = mcfg(f, 1);
     kf_logmgr_t            *m;
     const char             *what;
@@ -252,7 +230,7 @@ static void test_discovery_leftovers(void **state)
  * checkpointed recovery point; data written is still there. */
 static void test_unclean_restart(void **state)
 {
-    struct fx              *f = *state;
+    struct kf_testfs              *f = *state;
     struct kf_logmgr_config c = mcfg(f, 1);
     kf_logmgr_t            *m;
     kf_log_t               *l;

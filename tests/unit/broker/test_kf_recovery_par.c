@@ -18,52 +18,23 @@
 #include "err.h"
 #include "kf_log.h"
 #include "kf_testbatch.h"
+#include "kf_testfs.h"
 
 #define NPARTS 24
 
-struct fx {
-    uv_loop_t   loop;
-    char        root[64];
-    char        d1[128], d2[128];
-    const char *dirs[2];
-};
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p);
-}
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-
-    uv_loop_init(&f->loop);
-    strcpy(f->root, "/tmp/kfrecXXXXXX");
-    if (mkdtemp(f->root) == NULL)
-        return -1;
-    snprintf(f->d1, sizeof f->d1, "%s/a", f->root);
-    snprintf(f->d2, sizeof f->d2, "%s/b", f->root);
-    f->dirs[0] = f->d1;
-    f->dirs[1] = f->d2;
-    *state = f;
-    return 0;
+    return kf_testfs_setup(state, "/tmp/kfrecXXXXXX");
 }
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&f->loop), 0);
-    nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    return kf_testfs_teardown(state);
 }
 
-static struct kf_logmgr_config mcfg(struct fx *f, int threads)
+static struct kf_logmgr_config mcfg(struct kf_testfs *f, int threads)
 {
     struct kf_logmgr_config c;
 
@@ -85,7 +56,7 @@ static void done_cb(void *arg)
     *(int *)arg = 1;
 }
 
-static void close_mgr(struct fx *f, kf_logmgr_t *m)
+static void close_mgr(struct kf_testfs *f, kf_logmgr_t *m)
 {
     int done = 0;
 
@@ -102,7 +73,7 @@ static int64_t records_of(int p)
 /* NPARTS partitions "r-<p>" over both dirs, records_of(p) records each in
  * batches of 1..3; then an unclean stop: the marker removed, garbage
  * after every active segment. */
-static void make_unclean(struct fx *f)
+static void make_unclean(struct kf_testfs *f)
 {
     struct kf_logmgr_config c = mcfg(f, 1);
     kf_logmgr_t            *m;
@@ -153,7 +124,7 @@ static void make_unclean(struct fx *f)
     }
 }
 
-static void check_recovered(struct fx *f, int threads)
+static void check_recovered(struct kf_testfs *f, int threads)
 {
     struct kf_logmgr_config c = mcfg(f, threads);
     kf_logmgr_t            *m;
@@ -172,7 +143,7 @@ static void check_recovered(struct fx *f, int threads)
 
 static void test_parallel_recovery(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
 
     make_unclean(f);
     check_recovered(f, 4);
@@ -182,7 +153,7 @@ static void test_parallel_recovery(void **state)
 
 static void test_serial_recovery(void **state)
 {
-    struct fx *f = *state;
+    struct kf_testfs *f = *state;
 
     make_unclean(f);
     check_recovered(f, 0); /* <= 0: one job per dir */
@@ -193,7 +164,7 @@ static void test_serial_recovery(void **state)
  * marker stays (the next start may still take the shortcut). */
 static void test_one_bad_partition_fails_start(void **state)
 {
-    struct fx              *f = *state;
+    struct kf_testfs              *f = *state;
     struct kf_logmgr_config c = mcfg(f, 3);
     kf_logmgr_t            *m;
     const char             *what = NULL;
