@@ -327,30 +327,27 @@ static int kf_http_b64_val(uint8_t ch)
     return -1;
 }
 
-/* Base64 of s into out (at most outsz-1 bytes, NUL-terminated); < 0 bad. */
-static int kf_http_unb64(slice_t s, char *out, size_t outsz)
+int kf_http_unbase64(const void *src, size_t n, buf_t *out)
 {
-    uint32_t acc = 0;
-    int      bits = 0, i, v;
-    size_t   k = 0;
+    const uint8_t *s = src;
+    uint32_t       acc = 0;
+    int            bits = 0, v;
+    size_t         i;
 
-    for (i = 0; i < s.n; i++) {
-        if (s.p[i] == '=')
-            break;
-        if ((v = kf_http_b64_val(s.p[i])) < 0)
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    for (i = 0; i < n; i++) {
+        if ((v = kf_http_b64_val(s[i])) < 0)
             return ERR_MALFORMED;
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (k + 1 >= outsz)
-                return ERR_MALFORMED;
-            out[k++] = (char)(acc >> bits);
+            buf_put_u8(out, (uint8_t)(acc >> bits));
             acc &= (1u << bits) - 1;
         }
     }
-    out[k] = '\0';
-    return (int)k;
+    return bits >= 6 ? ERR_MALFORMED : 0; /* a lone trailing digit */
 }
 
 /* Equal without an early exit (length is not secret here). */
@@ -381,9 +378,8 @@ static bool kf_http_authenticate(struct kf_http_ctx *x, char *user, size_t usz)
 {
     const struct kf_config *kc = x->h->b->kc;
     slice_t                 a = http_header_get(x->req, "Authorization");
-    char                    dec[512], *colon;
-    int                     n;
-    buf_t                   body = BUF_INIT;
+    buf_t                   dec = BUF_INIT, body = BUF_INIT;
+    const char             *colon;
 
     user[0] = '\0';
     x->user = user;
@@ -391,17 +387,20 @@ static bool kf_http_authenticate(struct kf_http_ctx *x, char *user, size_t usz)
         return true;
     if (strcmp(kc->http_auth, "basic") == 0) {
         if (a.n > 6 && kf_http_prefix(a, "Basic ") &&
-            (n = kf_http_unb64((slice_t){ a.p + 6, a.n - 6 }, dec, sizeof dec)) > 0 &&
-            (colon = memchr(dec, ':', (size_t)n)) != NULL) {
-            bool uok = kf_http_secret_eq(dec, (size_t)(colon - dec), kc->http_auth_user);
-            bool pok = kf_http_secret_eq(colon + 1, (size_t)(n - (colon + 1 - dec)),
+            kf_http_unbase64(a.p + 6, (size_t)a.n - 6, &dec) == 0 &&
+            (colon = memchr(dec.data, ':', dec.len)) != NULL) {
+            const char *d = (const char *)dec.data;
+            bool        uok = kf_http_secret_eq(d, (size_t)(colon - d), kc->http_auth_user);
+            bool pok = kf_http_secret_eq(colon + 1, dec.len - (size_t)(colon + 1 - d),
                                          kc->http_auth_password);
 
+            buf_free(&dec);
             if (uok && pok) {
                 snprintf(user, usz, "%s", kc->http_auth_user);
                 return true;
             }
         }
+        buf_free(&dec);
         x->h->denied++;
         buf_puts(&body, "{\"error\":\"authentication required\"}\n");
         kf_http_reply(x, 401, "application/json", &body,

@@ -129,6 +129,9 @@ conn_msg_t *kf_http_msg(int status, bool keep_alive, bool head, buf_t *body);
 void kf_http_json_str(buf_t *b, const char *s);              /* "s" */
 void kf_http_json_strn(buf_t *b, const void *s, size_t n);   /* "s" */
 void kf_http_b64(buf_t *o, const uint8_t *p, size_t n);      /* base64 */
+/* Standard base64 (padding optional, no whitespace) appended to out;
+ * ERR_MALFORMED if s[0..n) is not base64. */
+int kf_http_unbase64(const void *s, size_t n, buf_t *out);
 
 /* Query parameter as an integer in [min, max]: 0 and *out set, 1 when
  * absent (*out untouched), < 0 when present but not an integer in range

@@ -39,39 +39,6 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int kf_http_b64_digit(uint8_t ch)
-{
-    static const char t[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const char *p = ch != 0 ? strchr(t, ch) : NULL;
-
-    return p != NULL ? (int)(p - t) : -1;
-}
-
-/* Standard base64 (padding optional, no whitespace) into out; < 0 if s is
- * not base64. */
-static int kf_http_unbase64(const char *s, size_t n, buf_t *out)
-{
-    uint32_t acc = 0;
-    int      bits = 0, v;
-    size_t   i;
-
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    for (i = 0; i < n; i++) {
-        if ((v = kf_http_b64_digit((uint8_t)s[i])) < 0)
-            return ERR_MALFORMED;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf_put_u8(out, (uint8_t)(acc >> bits));
-            acc &= (1u << bits) - 1;
-        }
-    }
-    return bits >= 6 ? ERR_MALFORMED : 0; /* a lone trailing digit */
-}
-
 /* A member that is a string (decoded per encoding), null, or absent
  * (= null).  The bytes go to *out (arena); *null set.  < 0: wrong type or
  * bad base64. */
