@@ -23,6 +23,7 @@
 #include "rd.h"
 #include "xalloc.h"
 #include "zk_log.h"
+#include "zk_files.h"
 
 #define LOG_MAGIC   0x4f445a4cu /* "ODZL" */
 #define LOG_VERSION 1
@@ -284,53 +285,6 @@ void zk_log_close(zk_log_t *l, void (*on_closed)(zk_log_t *l))
 
 /* -- recovery ------------------------------------------------------------------ */
 
-struct logfile {
-    int64_t first;
-    char    name[64];
-};
-
-static int cmp_file(const void *a, const void *b)
-{
-    const struct logfile *x = a, *y = b;
-
-    return x->first < y->first ? -1 : x->first > y->first;
-}
-
-static int list_logs(const char *dir, struct logfile **out, int *n)
-{
-    DIR           *d = opendir(dir);
-    struct dirent *e;
-    int            cap = 0;
-
-    *out = NULL;
-    *n = 0;
-    if (d == NULL)
-        return errno == ENOENT ? 0 : -errno;
-    while ((e = readdir(d)) != NULL) {
-        char    *end;
-        uint64_t v;
-
-        if (strncmp(e->d_name, "log.", 4) != 0 || strlen(e->d_name) != 20)
-            continue;
-        v = strtoull(e->d_name + 4, &end, 16);
-        if (*end)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *out = xrealloc(*out, (size_t)cap * sizeof **out);
-        }
-        (*out)[*n].first = (int64_t)v;
-        /* strlen(d_name) == 20 was checked above; copy it with its NUL
-         * (snprintf of a 256-byte d_name trips -Wformat-truncation at -O0) */
-        memcpy((*out)[*n].name, e->d_name, 21);
-        (*n)++;
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, (size_t)*n, sizeof **out, cmp_file);
-    return 0;
-}
-
 /* A streaming reader over one log file: records are parsed as 1 MiB
  * chunks arrive, and reading stops at the first zero length, so a 64 MiB
  * preallocated file costs what it holds, not its size. */
@@ -373,14 +327,14 @@ int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
                   void *arg, struct zk_log_replay_stats *st)
 {
     int64_t        *last = &st->last;
-    struct logfile *files;
+    struct zk_file *files;
     int             nf, i, rc, applied = 0;
     bool            torn = false;
     buf_t           b = BUF_INIT;
 
     memset(st, 0, sizeof *st);
     *last = after;
-    rc = list_logs(dir, &files, &nf);
+    rc = zk_files_list(dir, "log.", false, NULL, &files, &nf);
     if (rc < 0)
         return rc;
     for (i = 0; i < nf; i++) {
@@ -400,7 +354,7 @@ int zk_log_replay(const char *dir, int64_t after, zk_log_apply_fn *apply,
             continue;
         }
         /* A file that starts after the next one's start is not needed. */
-        if (i + 1 < nf && files[i + 1].first <= after + 1)
+        if (i + 1 < nf && files[i + 1].zxid <= after + 1)
             continue;
         fd = open(path, O_RDWR | O_CLOEXEC);
         if (fd < 0) {
@@ -511,17 +465,17 @@ out:
 
 int zk_log_purge(const char *dir, int64_t upto)
 {
-    struct logfile *files;
+    struct zk_file *files;
     int             nf, i, rc, n = 0;
 
-    rc = list_logs(dir, &files, &nf);
+    rc = zk_files_list(dir, "log.", false, NULL, &files, &nf);
     if (rc < 0)
         return rc;
     for (i = 0; i + 1 < nf; i++) {
         char path[4096];
 
         /* file i holds [first_i, first_{i+1}): deletable if all <= upto */
-        if (files[i + 1].first > upto + 1)
+        if (files[i + 1].zxid > upto + 1)
             break;
         snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
         if (unlink(path) == 0)

@@ -16,6 +16,7 @@
 #include "xalloc.h"
 #include "zk_log.h"
 #include "zk_snap.h"
+#include "zk_files.h"
 
 #define SNAP_MAGIC   0x4f445a53u /* "ODZS" */
 #define SNAP_END     0x4f445a45u /* "ODZE" */
@@ -339,71 +340,28 @@ int zk_snap_write(const char *dir, int64_t zxid, const buf_t *b)
     return 0;
 }
 
-struct snapfile {
-    int64_t zxid;
-    char    name[64];
-};
-
-static int cmp_desc(const void *a, const void *b)
+/* A snapshot.<zxid>.tmp is what a writer that died (crash, or killed at
+ * shutdown) left: removed while listing. */
+static void zk_snap_drop_tmp(const char *dir, const char *name)
 {
-    const struct snapfile *x = a, *y = b;
+    char p[4096];
 
-    return x->zxid > y->zxid ? -1 : x->zxid < y->zxid;
-}
-
-static int list_snaps(const char *dir, struct snapfile **out, int *n)
-{
-    DIR           *d = opendir(dir);
-    struct dirent *e;
-    int            cap = 0;
-
-    *out = NULL;
-    *n = 0;
-    if (d == NULL)
-        return errno == ENOENT ? 0 : -errno;
-    while ((e = readdir(d)) != NULL) {
-        char    *end;
-        uint64_t v;
-
-        if (strncmp(e->d_name, "snapshot.", 9) == 0 && strlen(e->d_name) == 29 &&
-            strcmp(e->d_name + 25, ".tmp") == 0) {
-            char p[4096];
-
-            /* a writer that died (crash, or killed at shutdown) */
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-            continue;
-        }
-        if (strncmp(e->d_name, "snapshot.", 9) != 0 || strlen(e->d_name) != 25)
-            continue;
-        v = strtoull(e->d_name + 9, &end, 16);
-        if (*end)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *out = xrealloc(*out, (size_t)cap * sizeof **out);
-        }
-        (*out)[*n].zxid = (int64_t)v;
-        /* strlen(d_name) == 25 was checked above; copy it with its NUL
-         * (snprintf of a 256-byte d_name trips -Wformat-truncation at -O0) */
-        memcpy((*out)[*n].name, e->d_name, 26);
-        (*n)++;
+    if (strncmp(name, "snapshot.", 9) == 0 && strlen(name) == 29 &&
+        strcmp(name + 25, ".tmp") == 0) {
+        snprintf(p, sizeof p, "%s/%s", dir, name);
+        unlink(p);
     }
-    closedir(d);
-    if (*n)
-        qsort(*out, (size_t)*n, sizeof **out, cmp_desc);
-    return 0;
 }
 
 int zk_snap_load(const char *dir, zk_tree_t *t, int64_t *zxid, int *skipped)
 {
-    struct snapfile *s;
+    struct zk_file *s;
     int              n, i, rc;
     buf_t            b = BUF_INIT;
 
     *zxid = 0;
     *skipped = 0;
-    rc = list_snaps(dir, &s, &n);
+    rc = zk_files_list(dir, "snapshot.", true, zk_snap_drop_tmp, &s, &n);
     if (rc < 0)
         return rc;
     for (i = 0; i < n; i++) {
@@ -450,11 +408,11 @@ int zk_snap_load(const char *dir, zk_tree_t *t, int64_t *zxid, int *skipped)
 
 int64_t zk_snap_purge(const char *dir, int retain)
 {
-    struct snapfile *s;
+    struct zk_file *s;
     int              n, i;
     int64_t          oldest = 0;
 
-    if (list_snaps(dir, &s, &n) < 0)
+    if (zk_files_list(dir, "snapshot.", true, zk_snap_drop_tmp, &s, &n) < 0)
         return 0;
     for (i = 0; i < n; i++) {
         if (i < retain) {
